@@ -1,0 +1,1 @@
+"""The HTTP contract for API clients (FastAPI)."""

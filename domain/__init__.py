@@ -1,0 +1,1 @@
+"""The case domain: aggregates, events, rules, deadline calendar, application."""

@@ -1,0 +1,140 @@
+"""Crypto-shredding: personal data in events is sealed under its case's own key.
+
+Each case has a random 256-bit AES-GCM key kept in a key table (the KeyRing,
+implemented per store). Every ``Personal`` value in an event or a snapshot is
+encrypted under the key of the aggregate it belongs to, with the aggregate id
+as associated data, so a sealed value cannot be moved to another case. Erasing
+a case's personal data destroys its key: the events stay, their personal
+values can no longer be read and load as ``ERASED``, and everything else
+(dates, categories, statuses, outcomes) still replays.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
+
+from domain.values import ERASED, Personal
+
+NONCE_BYTES = 12
+
+
+class KeyRing(ABC):
+    """The per-case keys. Implemented by each store, in the events' database."""
+
+    @abstractmethod
+    def key_for(self, case_id: UUID) -> bytes | None:
+        """The case's key; None when it was destroyed (or never made)."""
+
+    @abstractmethod
+    def destroy(self, case_id: UUID) -> None:
+        """Destroy the case's key for good."""
+
+    @staticmethod
+    def new_key() -> bytes:
+        return AESGCM.generate_key(bit_length=256)
+
+
+class KeyMissing(Exception):
+    """Personal data was to be sealed for a case that has no key."""
+
+
+# The aggregate whose event is being (de)serialised, set by the SealingMapper.
+_current_case: ContextVar[UUID | None] = ContextVar("sealing_case", default=None)
+# Keys made for cases being registered, before their row is committed.
+_pending_keys: ContextVar[dict[UUID, bytes] | None] = ContextVar(
+    "pending_keys", default=None
+)
+
+
+class PendingKeys:
+    """Context in which new cases' keys are visible to the mapper before commit."""
+
+    def __init__(self, keys: dict[UUID, bytes]) -> None:
+        self.keys = keys
+
+    def __enter__(self) -> dict[UUID, bytes]:
+        self._token = _pending_keys.set(self.keys)
+        return self.keys
+
+    def __exit__(self, *exc: object) -> None:
+        _pending_keys.reset(self._token)
+
+
+class SealedPersonal(Transcoding):
+    """Encodes ``Personal`` values as AES-GCM ciphertext under the case's key."""
+
+    type = Personal
+    name = "personal"
+
+    def __init__(self, keyring: Callable[[], KeyRing]) -> None:
+        self._keyring = keyring
+
+    def _key(self, case_id: UUID) -> bytes | None:
+        pending = _pending_keys.get()
+        if pending and case_id in pending:
+            return pending[case_id]
+        return self._keyring().key_for(case_id)
+
+    def encode(self, obj: Personal) -> dict[str, Any]:
+        if obj.erased:
+            return {"erased": True}
+        if obj.value is None:
+            return {"none": True}
+        case_id = _current_case.get()
+        if case_id is None:
+            raise KeyMissing("personal data outside an aggregate's event")
+        key = self._key(case_id)
+        if key is None:
+            raise KeyMissing(f"no key for aggregate {case_id}")
+        nonce = os.urandom(NONCE_BYTES)
+        plaintext = json.dumps(obj.value, ensure_ascii=False).encode("utf-8")
+        sealed = nonce + AESGCM(key).encrypt(nonce, plaintext, case_id.bytes)
+        return {"sealed": base64.b64encode(sealed).decode("ascii")}
+
+    def decode(self, data: dict[str, Any]) -> Personal:
+        if data.get("none"):
+            return Personal(None)
+        if "sealed" not in data:
+            return ERASED
+        case_id = _current_case.get()
+        if case_id is None:
+            return ERASED
+        key = self._key(case_id)
+        if key is None:
+            return ERASED
+        sealed = base64.b64decode(data["sealed"])
+        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+        plaintext = AESGCM(key).decrypt(nonce, ciphertext, case_id.bytes)
+        return Personal(json.loads(plaintext))
+
+
+class SealingMapper(Mapper[UUID]):
+    """The library's mapper, telling the sealing transcoding whose event it maps."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        token = _current_case.set(domain_event.originator_id)
+        try:
+            return super().to_stored_event(domain_event)
+        finally:
+            _current_case.reset(token)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        originator_id = stored_event.originator_id
+        if isinstance(originator_id, str):
+            originator_id = UUID(originator_id)
+        token = _current_case.set(originator_id)
+        try:
+            return super().to_domain_event(stored_event)
+        finally:
+            _current_case.reset(token)

@@ -1,0 +1,517 @@
+"""The application service: one method per command (load, one aggregate call, save)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Transcoder,
+)
+from eventsourcing.utils import EnvType
+
+from domain.calendar import WorkingDayCalendar
+from domain.case import Case, local_date
+from domain.clock import Clock
+from domain.consultant import Consultant
+from domain.deadlines import Deadline, compute_deadlines
+from domain.errors import (
+    CaseNotFound,
+    ConcurrentUpdate,
+    ConsultantNotFound,
+    VersionMismatch,
+)
+from domain.permissions import Command, check_permitted
+from domain.reference import CaseReference, ReferenceCounter
+from domain.registration import Registration
+from domain.sealing import KeyRing, PendingKeys, SealedPersonal, SealingMapper
+from domain.transcodings import register_domain_transcodings
+from domain.values import (
+    ActivityKind,
+    Actor,
+    EducationStatus,
+    ErasureReason,
+    IntakeDecision,
+    Outcome,
+    Personal,
+    ReferredTo,
+    Region,
+    Service,
+    Step,
+)
+
+REFERENCE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Result:
+    """A command's outcome: the case as it now is, and the log position reached."""
+
+    case: Case
+    log_position: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    type: str
+    recorded_at: datetime
+    actor: Actor | None
+    data: dict[str, Any]
+
+
+class CaseService(Application[UUID]):
+    """Dossier's event-sourced application: cases, consultants, references."""
+
+    name = "dossier"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Case: 50,
+        ReferenceCounter: 100,
+    }
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        keyring_factory: Callable[[ApplicationRecorder], KeyRing],
+        clock: Clock | None = None,
+        calendar: WorkingDayCalendar | None = None,
+        intake_norm_weeks: int = 6,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.calendar = calendar or WorkingDayCalendar()
+        self.intake_norm_weeks = intake_norm_weeks
+        self._keyring: KeyRing | None = None
+        super().__init__(env)
+        self._keyring = keyring_factory(self.recorder)
+
+    # --- wiring -------------------------------------------------------------------
+
+    @property
+    def keyring(self) -> KeyRing:
+        assert self._keyring is not None, "keyring is bound after construction"
+        return self._keyring
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SealingMapper(transcoder=self.construct_transcoder())
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = JSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+        transcoder.register(SealedPersonal(lambda: self.keyring))
+
+    # --- cases: commands ----------------------------------------------------------
+
+    def register(self, registration: Registration, *, by: Actor) -> Result:
+        """Register a case (aanmelding) under a new unique reference."""
+        check_permitted(by, Command.REGISTER)
+        now = self.clock.now()
+        registration.check(local_date(now))
+        year = local_date(now).year
+        for _ in range(REFERENCE_ATTEMPTS):
+            counter = self._reference_counter(year, now)
+            reference = counter.issue(now)
+            case_id = uuid4()
+            case = Case.register(
+                case_id=case_id,
+                reference=reference,
+                registration=registration,
+                by=by,
+                now=now,
+            )
+            index = CaseReference.create(reference, case_id, now)
+            key = self.keyring.new_key()
+            try:
+                with PendingKeys({case_id: key}):
+                    position = self._save(
+                        counter, case, index, new_case_keys={case_id: key}
+                    )
+            except ConcurrentUpdate:
+                continue  # another registration drew the same number: draw again
+            return Result(case, position)
+        raise ConcurrentUpdate("could not draw a unique case reference; try again")
+
+    def _reference_counter(self, year: int, now: datetime) -> ReferenceCounter:
+        try:
+            return cast(
+                ReferenceCounter,
+                self.repository.get(ReferenceCounter.id_for(year)),
+            )
+        except AggregateNotFoundError:
+            return ReferenceCounter.start(year, now)
+
+    def record_prerequisite(
+        self,
+        case_id: UUID,
+        step: Step,
+        on: date,
+        note: str | None,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.RECORD_PREREQUISITE,
+            by,
+            expected_version,
+            lambda case, now: case.record_prerequisite(step, on, note, by=by, now=now),
+        )
+
+    def waive_prerequisite(
+        self,
+        case_id: UUID,
+        step: Step,
+        reason: str,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.WAIVE_PREREQUISITE,
+            by,
+            expected_version,
+            lambda case, now: case.waive_prerequisite(step, reason, by=by, now=now),
+        )
+
+    def decide_intake(
+        self,
+        case_id: UUID,
+        decision: IntakeDecision,
+        reason: str | None = None,
+        referred_to: ReferredTo | None = None,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.DECIDE_INTAKE,
+            by,
+            expected_version,
+            lambda case, now: case.decide_intake(
+                decision, reason, referred_to, by=by, now=now
+            ),
+        )
+
+    def assign(
+        self,
+        case_id: UUID,
+        consultant_id: UUID,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        consultant = self.get_consultant(consultant_id)
+        return self._command(
+            case_id,
+            Command.ASSIGN,
+            by,
+            expected_version,
+            lambda case, now: case.assign(
+                consultant.id,
+                Service(consultant.kind),
+                consultant.active,
+                by=by,
+                now=now,
+            ),
+        )
+
+    def record_activity(
+        self,
+        case_id: UUID,
+        kind: ActivityKind,
+        on: date,
+        summary: str,
+        parties: Iterable[str] = (),
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.RECORD_ACTIVITY,
+            by,
+            expected_version,
+            lambda case, now: case.record_activity(
+                kind, on, summary, list(parties), by=by, now=now
+            ),
+        )
+
+    def suspend(
+        self,
+        case_id: UUID,
+        reason: str,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.SUSPEND,
+            by,
+            expected_version,
+            lambda case, now: case.suspend(reason, by=by, now=now),
+        )
+
+    def resume(
+        self,
+        case_id: UUID,
+        reason: str | None = None,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.RESUME,
+            by,
+            expected_version,
+            lambda case, now: case.resume(reason, by=by, now=now),
+        )
+
+    def close_case(
+        self,
+        case_id: UUID,
+        outcome: Outcome,
+        education_status: EducationStatus,
+        summary: str,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.CLOSE,
+            by,
+            expected_version,
+            lambda case, now: case.close(
+                outcome, education_status, summary, by=by, now=now
+            ),
+        )
+
+    def withdraw(
+        self,
+        case_id: UUID,
+        reason: str,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.WITHDRAW,
+            by,
+            expected_version,
+            lambda case, now: case.withdraw(reason, by=by, now=now),
+        )
+
+    def reopen(
+        self,
+        case_id: UUID,
+        reason: str,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.REOPEN,
+            by,
+            expected_version,
+            lambda case, now: case.reopen(reason, by=by, now=now),
+        )
+
+    def erase_personal_data(
+        self, case_id: UUID, reason: ErasureReason, *, by: Actor
+    ) -> Result:
+        """Record the erasure, then destroy the case's key (crypto-shredding).
+
+        The record comes first so that an erasure is never silent; if the key's
+        destruction fails after it, running the command again finishes it
+        (``complete_erasures`` does so for every recorded erasure).
+        """
+        result = self._command(
+            case_id,
+            Command.ERASE_PERSONAL_DATA,
+            by,
+            None,
+            lambda case, now: case.erase_personal_data(reason, by=by, now=now),
+        )
+        self.keyring.destroy(case_id)
+        return Result(self.get_case(case_id), result.log_position)
+
+    def _command(
+        self,
+        case_id: UUID,
+        command: Command,
+        by: Actor,
+        expected_version: int | None,
+        act: Callable[[Case, datetime], None],
+    ) -> Result:
+        check_permitted(by, command)
+        case = self.get_case(case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise VersionMismatch(
+                f"the case is at version {case.version}, not {expected_version}"
+            )
+        act(case, self.clock.now())
+        return Result(case, self._save(case))
+
+    def _save(self, *aggregates: Any, **kwargs: Any) -> int:
+        try:
+            recordings = self.save(*aggregates, **kwargs)
+        except IntegrityError:
+            raise ConcurrentUpdate(
+                "the case was changed by someone else at the same time; "
+                "reload it and try again"
+            ) from None
+        if not recordings:
+            return self.recorder.max_notification_id() or 0
+        return max(r.notification.id for r in recordings)
+
+    # --- cases: queries -------------------------------------------------------------
+
+    def get_case(
+        self,
+        case_id: UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Case:
+        """The case now, at a version, or as it stood at a moment."""
+        if as_of is not None:
+            return self._case_as_of(case_id, as_of)
+        try:
+            aggregate: Any = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no case {case_id}") from None
+        if not isinstance(aggregate, Case):
+            raise CaseNotFound(f"no case {case_id}")
+        return aggregate
+
+    def _case_as_of(self, case_id: UUID, as_of: datetime) -> Case:
+        case: Case | None = None
+        for event in self.events.get(case_id):
+            if not isinstance(event, Case.Event | Case.Registered):
+                break
+            if event.timestamp > as_of:
+                break
+            case = cast(Case, event.mutate(case))
+        if not isinstance(case, Case):
+            raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
+        return case
+
+    def find_case_id(self, reference: str) -> UUID:
+        try:
+            index: CaseReference = self.repository.get(CaseReference.id_for(reference))
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no case with reference {reference}") from None
+        return index.case_id
+
+    def deadlines(self, case: Case, today: date | None = None) -> tuple[Deadline, ...]:
+        return compute_deadlines(
+            case.timeline,
+            self.calendar,
+            today or local_date(self.clock.now()),
+            intake_norm_weeks=self.intake_norm_weeks,
+        )
+
+    def history(self, case_id: UUID) -> list[HistoryEntry]:
+        """The case's events in order, personal values opened where the key exists."""
+        entries = [history_entry(e) for e in self.events.get(case_id)]
+        if not entries or entries[0].type != "Registered":
+            raise CaseNotFound(f"no case {case_id}")
+        return entries
+
+    # --- consultants ----------------------------------------------------------------
+
+    def register_consultant(
+        self, name: str, region: Region, kind: Service, capacity: int, *, by: Actor
+    ) -> Consultant:
+        check_permitted(by, Command.MANAGE_CONSULTANTS)
+        consultant = Consultant.register(
+            name=name,
+            region=region,
+            kind=kind,
+            capacity=capacity,
+            by=by,
+            now=self.clock.now(),
+        )
+        self._save(consultant)
+        return consultant
+
+    def update_consultant(
+        self,
+        consultant_id: UUID,
+        *,
+        by: Actor,
+        name: str | None = None,
+        region: Region | None = None,
+        capacity: int | None = None,
+        active: bool | None = None,
+    ) -> Consultant:
+        check_permitted(by, Command.MANAGE_CONSULTANTS)
+        consultant = self.get_consultant(consultant_id)
+        consultant.update(
+            name=name,
+            region=region,
+            capacity=capacity,
+            active=active,
+            by=by,
+            now=self.clock.now(),
+        )
+        self._save(consultant)
+        return consultant
+
+    def get_consultant(self, consultant_id: UUID) -> Consultant:
+        try:
+            aggregate: Any = self.repository.get(consultant_id)
+        except AggregateNotFoundError:
+            raise ConsultantNotFound(f"no consultant {consultant_id}") from None
+        if not isinstance(aggregate, Consultant):
+            raise ConsultantNotFound(f"no consultant {consultant_id}")
+        return aggregate
+
+
+def history_entry(event: Any) -> HistoryEntry:
+    fields = dict(vars(event))
+    for key in ("originator_id", "originator_version", "timestamp", "originator_topic"):
+        fields.pop(key, None)
+    actor = fields.pop("by", None)
+    return HistoryEntry(
+        version=event.originator_version,
+        type=type(event).__name__,
+        recorded_at=event.timestamp,
+        actor=actor if isinstance(actor, Actor) else None,
+        data={k: plain(v) for k, v in fields.items()},
+    )
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly copy: personal values opened (or None once erased)."""
+    if isinstance(value, Personal):
+        return value.get()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

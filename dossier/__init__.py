@@ -1,0 +1,1 @@
+"""Dossier's processes: settings, stores, composition roots and the command line."""

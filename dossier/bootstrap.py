@@ -1,0 +1,61 @@
+"""Composition root: builds the application service on the configured store."""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from domain.clock import Clock
+from domain.sealing import KeyRing
+from domain.service import CaseService
+from dossier.settings import Settings
+from dossier.stores import PostgresKeyRing, SQLiteKeyRing
+
+
+def store_environment(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's settings for the chosen store."""
+    if not settings.uses_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+            "APPLICATION_RECORDER_TOPIC": "dossier.stores:CaseSQLiteRecorder",
+        }
+    parts = settings.postgres_parts()
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts["dbname"],
+        "POSTGRES_HOST": parts["host"],
+        "POSTGRES_PORT": parts["port"],
+        "POSTGRES_USER": parts["user"],
+        "POSTGRES_PASSWORD": parts["password"],
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+        # Serialised inserts wait at most this long for the table lock.
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+        # Never the insert function: it skips the table lock, so readers can
+        # pass over events that commit later with lower positions.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "APPLICATION_RECORDER_TOPIC": "dossier.stores:CasePostgresRecorder",
+    }
+
+
+def keyring_for(recorder: ApplicationRecorder) -> KeyRing:
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return PostgresKeyRing(recorder.datastore)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return SQLiteKeyRing(recorder.datastore)
+    raise TypeError(f"no key ring for {type(recorder).__name__}")
+
+
+def build_service(settings: Settings, *, clock: Clock | None = None) -> CaseService:
+    return CaseService(
+        store_environment(settings),
+        keyring_factory=keyring_for,
+        clock=clock,
+        intake_norm_weeks=settings.intake_norm_weeks,
+    )

@@ -1,0 +1,55 @@
+"""Dossier's settings: one object, read from DOSSIER_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable. With nothing set, Dossier uses SQLite under ./var/."""
+
+    model_config = SettingsConfigDict(env_prefix="DOSSIER_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/dbname; unset means SQLite",
+    )
+    data_dir: Path = Field(default=Path("var"), description="where SQLite lives")
+    intake_norm_weeks: int = Field(default=6, ge=1, le=52)
+    lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
+    pool_size: int = Field(default=5, ge=1, le=100)
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL (or unset for SQLite)")
+        return value
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "dossier.sqlite"
+
+    def postgres_parts(self) -> dict[str, str]:
+        """The URL's parts, as the event store's settings want them."""
+        assert self.database_url is not None
+        url = urlsplit(self.database_url)
+        return {
+            "dbname": url.path.lstrip("/") or "postgres",
+            "host": url.hostname or "127.0.0.1",
+            "port": str(url.port or 5432),
+            "user": unquote(url.username or "postgres"),
+            "password": unquote(url.password or ""),
+        }

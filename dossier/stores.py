@@ -1,0 +1,177 @@
+"""The two stores' adapters: event recorders that also keep the per-case key table.
+
+A new case's key is written in the same transaction as the case's first
+events (the recorder's ``_insert_events`` hook runs inside the library's
+insert transaction), so there is never a case without a key nor a key
+without a case. Keys are destroyed with the store's secure-deletion means.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from domain.sealing import KeyRing
+
+KEY_TABLE = "case_keys"
+# How long a process may keep a key it read. Erasure drops the key at once in
+# the process that erases; other processes may open the case for at most this
+# long afterwards (docs/privacy.md).
+KEY_CACHE_SECONDS = 5.0
+
+
+class CachingKeyRing(KeyRing):
+    """Keeps keys read from the store for a few seconds, so that opening a case
+    with many sealed values costs one key read, not one per value."""
+
+    def __init__(self) -> None:
+        self._cache: dict[UUID, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def key_for(self, case_id: UUID) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(case_id)
+        if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
+            return hit[1]
+        key = self._read_key(case_id)
+        with self._lock:
+            if key is None:
+                self._cache.pop(case_id, None)
+            else:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[case_id] = (now, key)
+        return key
+
+    def destroy(self, case_id: UUID) -> None:
+        with self._lock:
+            self._cache.pop(case_id, None)
+        self._delete_key(case_id)
+
+    def _read_key(self, case_id: UUID) -> bytes | None:
+        raise NotImplementedError
+
+    def _delete_key(self, case_id: UUID) -> None:
+        raise NotImplementedError
+
+
+def new_keys(kwargs: dict[str, Any]) -> dict[UUID, bytes]:
+    keys: dict[UUID, bytes] = kwargs.get("new_case_keys") or {}
+    return keys
+
+
+# --- SQLite -------------------------------------------------------------------------
+
+
+class CaseSQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
+            "case_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID",
+        ]
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        for case_id, key in new_keys(kwargs).items():
+            c.execute(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", (case_id.hex, key))
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class SQLiteKeyRing(CachingKeyRing):
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        super().__init__()
+        self.datastore = datastore
+
+    def _read_key(self, case_id: UUID) -> bytes | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT key FROM {KEY_TABLE} WHERE case_id = ?", (case_id.hex,))
+            row = c.fetchone()
+        return bytes(row[0]) if row else None
+
+    def _delete_key(self, case_id: UUID) -> None:
+        # secure_delete overwrites the freed page content with zeros, and the
+        # checkpoint moves the change out of the write-ahead log, so the key's
+        # bytes are not left behind in the database files.
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA secure_delete = ON")
+            with conn.transaction(commit=True) as c:
+                c.execute(f"DELETE FROM {KEY_TABLE} WHERE case_id = ?", (case_id.hex,))
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# --- PostgreSQL -----------------------------------------------------------------------
+
+
+class CasePostgresRecorder(PostgresApplicationRecorder):
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.key_table = Identifier(datastore.schema, KEY_TABLE)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "case_id uuid PRIMARY KEY, key bytea NOT NULL)"
+            ).format(self.key_table)
+        )
+        self.insert_key_statement = SQL("INSERT INTO {} VALUES (%s, %s)").format(
+            self.key_table
+        )
+
+    def _insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        keys = new_keys(kwargs)
+        if keys:
+            curs.executemany(self.insert_key_statement, list(keys.items()))
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+class PostgresKeyRing(CachingKeyRing):
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__()
+        self.datastore = datastore
+        self.key_table = Identifier(datastore.schema, KEY_TABLE)
+
+    def _read_key(self, case_id: UUID) -> bytes | None:
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(
+                SQL("SELECT key FROM {} WHERE case_id = %s").format(self.key_table),
+                (case_id,),
+            ).fetchone()
+        return bytes(row["key"]) if row else None
+
+    def _delete_key(self, case_id: UUID) -> None:
+        # The datastore's connections are in autocommit mode, so the delete
+        # commits at once and VACUUM (which cannot run in a transaction) then
+        # removes the dead row version that still holds the key's bytes.
+        with self.datastore.get_connection() as conn:
+            conn.execute(
+                SQL("DELETE FROM {} WHERE case_id = %s").format(self.key_table),
+                (case_id,),
+            )
+            conn.execute(SQL("VACUUM {}").format(self.key_table))
