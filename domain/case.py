@@ -55,6 +55,14 @@ class Case(Aggregate):
         by: Actor
 
     class Registered(Aggregate.Created):
+        """Version 2 added ``school_decision_on``; version 1 events load with None."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["school_decision_on"] = None
+
         by: Actor
         reference: str
         channel: str

@@ -109,7 +109,6 @@ class CaseService(Application[UUID]):
         return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
         register_domain_transcodings(transcoder)
         transcoder.register(SealedPersonal(lambda: self.keyring))
 
@@ -136,7 +135,7 @@ class CaseService(Application[UUID]):
             key = self.keyring.new_key()
             try:
                 with PendingKeys({case_id: key}):
-                    position = self._save(
+                    position = self.save_changes(
                         counter, case, index, new_case_keys={case_id: key}
                     )
             except ConcurrentUpdate:
@@ -370,9 +369,10 @@ class CaseService(Application[UUID]):
                 f"the case is at version {case.version}, not {expected_version}"
             )
         act(case, self.clock.now())
-        return Result(case, self._save(case))
+        return Result(case, self.save_changes(case))
 
-    def _save(self, *aggregates: Any, **kwargs: Any) -> int:
+    def save_changes(self, *aggregates: Any, **kwargs: Any) -> int:
+        """Save aggregates in one transaction; a conflict is the domain's error."""
         try:
             recordings = self.save(*aggregates, **kwargs)
         except IntegrityError:
@@ -452,7 +452,7 @@ class CaseService(Application[UUID]):
             by=by,
             now=self.clock.now(),
         )
-        self._save(consultant)
+        self.save_changes(consultant)
         return consultant
 
     def update_consultant(
@@ -475,7 +475,7 @@ class CaseService(Application[UUID]):
             by=by,
             now=self.clock.now(),
         )
-        self._save(consultant)
+        self.save_changes(consultant)
         return consultant
 
     def get_consultant(self, consultant_id: UUID) -> Consultant:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from domain.timeline import Pause, Timeline
 from domain.values import Actor, Role
@@ -71,5 +77,14 @@ class TimelineAsDict(Transcoding):
 
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
-    for transcoding in (DateAsISO(), ActorAsDict(), PauseAsList(), TimelineAsDict()):
+    """Everything but personal data, whose sealing needs the key ring."""
+    for transcoding in (
+        UUIDAsHex(),
+        DecimalAsStr(),
+        DatetimeAsISO(),
+        DateAsISO(),
+        ActorAsDict(),
+        PauseAsList(),
+        TimelineAsDict(),
+    ):
         transcoder.register(transcoding)

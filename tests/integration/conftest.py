@@ -1,0 +1,24 @@
+"""Integration fixtures: the application service on a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from domain.service import CaseService
+from dossier.bootstrap import build_service
+from dossier.settings import Settings
+from tests.support.clock import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(settings: Settings, clock: FakeClock) -> Iterator[CaseService]:
+    app = build_service(settings, clock=clock)
+    yield app
+    app.factory.close()
