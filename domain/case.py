@@ -54,6 +54,12 @@ class Case(Aggregate):
     class Event(Aggregate.Event):
         by: Actor
 
+        def mutate(self, aggregate: Any) -> Any:
+            case = super().mutate(aggregate)
+            assert case is not None
+            case.timeline = next_timeline(case.timeline, self)
+            return case
+
     class Registered(Aggregate.Created):
         """Version 2 added ``school_decision_on``; version 1 events load with None."""
 
@@ -131,8 +137,6 @@ class Case(Aggregate):
                 "referred_to": self.referred_to,
                 "decided_on": local_date(self.timestamp),
             }
-            day = local_date(self.timestamp)
-            case.timeline = replace(case.timeline, intake_decided_on=day)
             if self.decision == IntakeDecision.ADMISSIBLE:
                 case.status = Status.AWAITING_ASSIGNMENT
             else:
@@ -141,7 +145,6 @@ class Case(Aggregate):
                     if self.decision == IntakeDecision.NOT_ADMISSIBLE
                     else Status.REFERRED
                 )
-                case.timeline = replace(case.timeline, ended_on=day)
 
     class Assigned(Event):
         consultant_id: UUID
@@ -154,10 +157,6 @@ class Case(Aggregate):
             )
             if case.status == Status.AWAITING_ASSIGNMENT:
                 case.status = Status.ASSIGNED
-            if case.timeline.first_activity_on is None:
-                case.timeline = replace(
-                    case.timeline, assigned_on=local_date(self.timestamp)
-                )
 
     class ActivityRecorded(Event):
         kind: str
@@ -177,8 +176,6 @@ class Case(Aggregate):
             )
             if case.status == Status.ASSIGNED:
                 case.status = Status.IN_MEDIATION
-            if case.timeline.first_activity_on is None:
-                case.timeline = replace(case.timeline, first_activity_on=self.on)
 
     class Suspended(Event):
         reason: Personal  # str
@@ -187,7 +184,6 @@ class Case(Aggregate):
             case.status_before_suspension = case.status
             case.status = Status.SUSPENDED
             case.suspension_reason = self.reason
-            case.timeline = case.timeline.suspended(local_date(self.timestamp))
 
     class Resumed(Event):
         reason: Personal  # str or None
@@ -196,7 +192,6 @@ class Case(Aggregate):
             case.status = Status(case.status_before_suspension or Status.ASSIGNED)
             case.status_before_suspension = None
             case.suspension_reason = None
-            case.timeline = case.timeline.resumed(local_date(self.timestamp))
 
     class Closed(Event):
         outcome: str
@@ -211,7 +206,6 @@ class Case(Aggregate):
                 "summary": self.summary,
                 "closed_on": local_date(self.timestamp),
             }
-            case.timeline = replace(case.timeline, ended_on=local_date(self.timestamp))
 
     class Withdrawn(Event):
         reason: Personal  # str
@@ -220,8 +214,6 @@ class Case(Aggregate):
             case.status_before_suspension = None
             case.status = Status.WITHDRAWN
             case.withdrawal_reason = self.reason
-            day = local_date(self.timestamp)
-            case.timeline = replace(case.timeline.resumed(day), ended_on=day)
 
     class Reopened(Event):
         reason: Personal  # str
@@ -233,9 +225,6 @@ class Case(Aggregate):
             )
             case.consultant_id = None
             case.outcome = None
-            case.timeline = replace(
-                case.timeline, ended_on=None, assigned_on=None, first_activity_on=None
-            )
 
     class PersonalDataErased(Event):
         """The case's key was destroyed; holds no personal data itself."""
@@ -332,11 +321,7 @@ class Case(Aggregate):
         self.withdrawal_reason: Personal | None = None
         self.reopenings: list[dict[str, Any]] = []
         self.erased = False
-        self.timeline = Timeline(
-            registered_on=local_date(e.timestamp),
-            at_home_since=e.at_home_since,
-            school_decision_on=e.school_decision_on,
-        )
+        self.timeline = next_timeline(None, e)
 
     # --- commands -------------------------------------------------------------
 
@@ -608,3 +593,40 @@ class Case(Aggregate):
             self.withdrawal_reason = ERASED
         for r in self.reopenings:
             r["reason"] = ERASED
+
+
+def next_timeline(timeline: Timeline | None, event: object) -> Timeline:
+    """How each event moves the dates the deadline clocks run on: a pure function,
+    shared by the aggregate and the read models that show deadlines."""
+    if isinstance(event, Case.Registered):
+        return Timeline(
+            registered_on=local_date(event.timestamp),
+            at_home_since=event.at_home_since,
+            school_decision_on=event.school_decision_on,
+        )
+    assert timeline is not None, "a case's first event is Registered"
+    t = timeline
+    if not isinstance(event, Case.Event):
+        return t
+    day = local_date(event.timestamp)
+    if isinstance(event, Case.IntakeDecided):
+        t = replace(t, intake_decided_on=day)
+        if event.decision != IntakeDecision.ADMISSIBLE:
+            t = replace(t, ended_on=day)
+    elif isinstance(event, Case.Assigned):
+        if t.first_activity_on is None:
+            t = replace(t, assigned_on=day)
+    elif isinstance(event, Case.ActivityRecorded):
+        if t.first_activity_on is None:
+            t = replace(t, first_activity_on=event.on)
+    elif isinstance(event, Case.Suspended):
+        t = t.suspended(day)
+    elif isinstance(event, Case.Resumed):
+        t = t.resumed(day)
+    elif isinstance(event, Case.Closed):
+        t = replace(t, ended_on=day)
+    elif isinstance(event, Case.Withdrawn):
+        t = replace(t.resumed(day), ended_on=day)
+    elif isinstance(event, Case.Reopened):
+        t = replace(t, ended_on=None, assigned_on=None, first_activity_on=None)
+    return t

@@ -40,6 +40,9 @@ class KeyRing(ABC):
     def destroy(self, case_id: UUID) -> None:
         """Destroy the case's key for good."""
 
+    def prefetch(self, case_ids: set[UUID]) -> None:
+        """Read many cases' keys at once before opening a batch of their events."""
+
     @staticmethod
     def new_key() -> bytes:
         return AESGCM.generate_key(bit_length=256)

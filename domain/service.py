@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -90,6 +93,7 @@ class CaseService(Application[UUID]):
         self.calendar = calendar or WorkingDayCalendar()
         self.intake_norm_weeks = intake_norm_weeks
         self._keyring: KeyRing | None = None
+        self._registering = threading.RLock()
         super().__init__(env)
         self._keyring = keyring_factory(self.recorder)
 
@@ -119,29 +123,37 @@ class CaseService(Application[UUID]):
         check_permitted(by, Command.REGISTER)
         now = self.clock.now()
         registration.check(local_date(now))
-        year = local_date(now).year
-        for _ in range(REFERENCE_ATTEMPTS):
-            counter = self._reference_counter(year, now)
-            reference = counter.issue(now)
-            case_id = uuid4()
-            case = Case.register(
-                case_id=case_id,
-                reference=reference,
-                registration=registration,
-                by=by,
-                now=now,
-            )
-            index = CaseReference.create(reference, case_id, now)
-            key = self.keyring.new_key()
+        for attempt in range(REFERENCE_ATTEMPTS):
             try:
-                with PendingKeys({case_id: key}):
-                    position = self.save_changes(
-                        counter, case, index, new_case_keys={case_id: key}
-                    )
+                # One registration at a time per process; across processes
+                # (several API replicas) the counter's version decides.
+                with self._registering:
+                    return self._register_once(registration, by, now)
             except ConcurrentUpdate:
-                continue  # another registration drew the same number: draw again
-            return Result(case, position)
+                # Another process drew the same number: back off, draw again.
+                time.sleep(random.uniform(0, 0.002) * (attempt + 1))  # noqa: S311
         raise ConcurrentUpdate("could not draw a unique case reference; try again")
+
+    def _register_once(
+        self, registration: Registration, by: Actor, now: datetime
+    ) -> Result:
+        counter = self._reference_counter(local_date(now).year, now)
+        reference = counter.issue(now)
+        case_id = uuid4()
+        case = Case.register(
+            case_id=case_id,
+            reference=reference,
+            registration=registration,
+            by=by,
+            now=now,
+        )
+        index = CaseReference.create(reference, case_id, now)
+        key = self.keyring.new_key()
+        with PendingKeys({case_id: key}):
+            position = self.save_changes(
+                counter, case, index, new_case_keys={case_id: key}
+            )
+        return Result(case, position)
 
     def _reference_counter(self, year: int, now: datetime) -> ReferenceCounter:
         try:

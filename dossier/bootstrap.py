@@ -11,6 +11,7 @@ from domain.sealing import KeyRing
 from domain.service import CaseService
 from dossier.settings import Settings
 from dossier.stores import PostgresKeyRing, SQLiteKeyRing
+from projections.db import Database, PostgresDatabase, SQLiteDatabase
 
 
 def store_environment(settings: Settings) -> dict[str, str]:
@@ -31,6 +32,7 @@ def store_environment(settings: Settings) -> dict[str, str]:
         "POSTGRES_PORT": parts["port"],
         "POSTGRES_USER": parts["user"],
         "POSTGRES_PASSWORD": parts["password"],
+        "POSTGRES_SCHEMA": settings.database_schema,
         "POSTGRES_POOL_SIZE": str(settings.pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
         # Serialised inserts wait at most this long for the table lock.
@@ -42,6 +44,23 @@ def store_environment(settings: Settings) -> dict[str, str]:
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "APPLICATION_RECORDER_TOPIC": "dossier.stores:CasePostgresRecorder",
     }
+
+
+def build_read_database(settings: Settings) -> Database:
+    """The read models' database: the events' own, so writes and tracking commit
+    together."""
+    if not settings.uses_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SQLiteDatabase(
+            settings.sqlite_path, lock_timeout=settings.lock_timeout_seconds
+        )
+    assert settings.database_url is not None
+    return PostgresDatabase(
+        settings.database_url,
+        schema=settings.database_schema,
+        pool_size=settings.pool_size,
+        lock_timeout=settings.lock_timeout_seconds,
+    )
 
 
 def keyring_for(recorder: ApplicationRecorder) -> KeyRing:

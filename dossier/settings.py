@@ -18,6 +18,11 @@ class Settings(BaseSettings):
         default=None,
         description="postgresql://user:password@host:port/dbname; unset means SQLite",
     )
+    database_schema: str = Field(
+        default="public",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema for events, keys and read models",
+    )
     data_dir: Path = Field(default=Path("var"), description="where SQLite lives")
     intake_norm_weeks: int = Field(default=6, ge=1, le=52)
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)

@@ -63,7 +63,27 @@ class CachingKeyRing(KeyRing):
             self._cache.pop(case_id, None)
         self._delete_key(case_id)
 
+    def prefetch(self, case_ids: set[UUID]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            wanted = [
+                c
+                for c in case_ids
+                if c not in self._cache or now - self._cache[c][0] >= KEY_CACHE_SECONDS
+            ]
+        if not wanted:
+            return
+        found = self._read_keys(wanted)
+        with self._lock:
+            if len(self._cache) + len(found) > 100_000:
+                self._cache.clear()
+            for case_id, key in found.items():
+                self._cache[case_id] = (now, key)
+
     def _read_key(self, case_id: UUID) -> bytes | None:
+        return self._read_keys([case_id]).get(case_id)
+
+    def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
         raise NotImplementedError
 
     def _delete_key(self, case_id: UUID) -> None:
@@ -102,11 +122,19 @@ class SQLiteKeyRing(CachingKeyRing):
         super().__init__()
         self.datastore = datastore
 
-    def _read_key(self, case_id: UUID) -> bytes | None:
+    def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
+        found: dict[UUID, bytes] = {}
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT key FROM {KEY_TABLE} WHERE case_id = ?", (case_id.hex,))
-            row = c.fetchone()
-        return bytes(row[0]) if row else None
+            for start in range(0, len(case_ids), 500):
+                chunk = [case_id.hex for case_id in case_ids[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT case_id, key FROM {KEY_TABLE} WHERE case_id IN ({marks})",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    found[UUID(row[0])] = bytes(row[1])
+        return found
 
     def _delete_key(self, case_id: UUID) -> None:
         # secure_delete overwrites the freed page content with zeros, and the
@@ -157,13 +185,15 @@ class PostgresKeyRing(CachingKeyRing):
         self.datastore = datastore
         self.key_table = Identifier(datastore.schema, KEY_TABLE)
 
-    def _read_key(self, case_id: UUID) -> bytes | None:
+    def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
         with self.datastore.get_connection() as conn:
-            row = conn.execute(
-                SQL("SELECT key FROM {} WHERE case_id = %s").format(self.key_table),
-                (case_id,),
-            ).fetchone()
-        return bytes(row["key"]) if row else None
+            rows = conn.execute(
+                SQL("SELECT case_id, key FROM {} WHERE case_id = ANY(%s)").format(
+                    self.key_table
+                ),
+                (case_ids,),
+            ).fetchall()
+        return {row["case_id"]: bytes(row["key"]) for row in rows}
 
     def _delete_key(self, case_id: UUID) -> None:
         # The datastore's connections are in autocommit mode, so the delete

@@ -47,12 +47,17 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def settings(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Settings]:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """The same test, once on each store."""
     if request.param == "sqlite":
         yield Settings(database_url=None, data_dir=tmp_path / "var")
     else:
         url = request.getfixturevalue("postgres_url")
-        yield Settings(database_url=url, data_dir=tmp_path / "var")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        yield Settings(
+            database_url=url, database_schema=schema, data_dir=tmp_path / "var"
+        )
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

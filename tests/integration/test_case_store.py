@@ -140,7 +140,7 @@ def test_two_stale_writers_race_one_wins_and_nothing_is_lost(
     first = build_service(settings, clock=clock)
     second = build_service(settings, clock=clock)
     try:
-        case_id, consultant_id = assigned_case(first)
+        case_id, _consultant_id = assigned_case(first)
         # Both load the same version, both decide, both save: the store lets
         # exactly one through and the other gets the domain's conflict error.
         a = first.get_case(case_id)
@@ -226,27 +226,38 @@ def test_a_case_reads_as_it_was_at_a_version_and_at_a_moment(
 
 
 def test_concurrent_registrations_never_share_a_reference(
-    service: CaseService,
+    service: CaseService, settings: Settings, clock: FakeClock
 ) -> None:
+    # Six service instances stand for six processes (API replicas): only the
+    # store can keep their references apart.
+    services = [build_service(settings, clock=clock) for _ in range(6)]
     references: list[str] = []
     ids: list[UUID] = []
     lock = threading.Lock()
     barrier = threading.Barrier(6)
 
-    def register_some() -> None:
-        barrier.wait()
-        for _ in range(6):
-            result = service.register(registration(), by=INTAKE)
-            with lock:
-                references.append(result.case.reference)
-                ids.append(result.case.id)
+    errors: list[BaseException] = []
 
-    threads = [threading.Thread(target=register_some) for _ in range(6)]
+    def register_some(replica: CaseService) -> None:
+        barrier.wait()
+        try:
+            for _ in range(6):
+                result = replica.register(registration(), by=INTAKE)
+                with lock:
+                    references.append(result.case.reference)
+                    ids.append(result.case.id)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=register_some, args=(s,)) for s in services]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    for replica in services:
+        replica.close()
 
+    assert errors == []
     assert len(references) == 36
     assert len(set(references)) == 36
     assert all(ref.startswith("OC-2026-") and len(ref) == 13 for ref in references)

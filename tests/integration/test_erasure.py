@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import psycopg
@@ -105,7 +105,11 @@ def case_full_of_canaries(service: CaseService, c: dict[str, str]) -> UUID:
     )
     service.decide_intake(case_id, IntakeDecision.ADMISSIBLE, by=INTAKE)
     consultant = service.register_consultant(
-        "Bram Visser", Region.NOORD_HOLLAND, Service.ONDERWIJSCONSULENT, 30, by=COORDINATOR
+        "Bram Visser",
+        Region.NOORD_HOLLAND,
+        Service.ONDERWIJSCONSULENT,
+        30,
+        by=COORDINATOR,
     )
     service.assign(case_id, consultant.id, by=COORDINATOR)
     # Enough activities that a snapshot (every 50 events) holds personal data too.
@@ -154,10 +158,13 @@ def test_erasure_leaves_no_personal_data_and_the_case_still_replays(
     try:
         case = reader.get_case(case_id)
         assert case.erased
-        assert case.pupil.erased and case.requester.erased and case.account.erased
+        assert case.pupil.erased
+        assert case.requester.erased
+        assert case.account.erased
         assert all(a["summary"].erased for a in case.activities)
         assert case.status == Status.SUSPENDED
-        assert case.sector == "po" and case.region == "noord-holland"
+        assert case.sector == "po"
+        assert case.region == "noord-holland"
         assert case.category == "toelating"
         history = reader.history(case_id)
         assert history[-1].type == "PersonalDataErased"
@@ -165,7 +172,8 @@ def test_erasure_leaves_no_personal_data_and_the_case_still_replays(
         assert history[0].data["pupil"] is None
         assert history[0].data["samenwerkingsverband"] == "PO2707"
         replayed = reader.get_case(case_id, as_of=clock.now())
-        assert replayed.status == case.status and replayed.version == case.version
+        assert replayed.status == case.status
+        assert replayed.version == case.version
         with pytest.raises(IllegalTransition) as refused:
             reader.resume(case_id, None, by=COORDINATOR)
         assert refused.value.rule == "personal-data-erased"

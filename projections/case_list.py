@@ -1,0 +1,419 @@
+"""The case list read model: one row per case with everything the list filters on."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import singledispatchmethod
+from typing import Any, ClassVar
+
+from domain.calendar import WorkingDayCalendar
+from domain.case import Case, local_date, next_timeline
+from domain.deadlines import compute_deadlines
+from domain.timeline import Pause, Timeline
+from domain.values import Personal
+from projections.base import Projection
+from projections.db import Database, Tx
+
+CALENDAR = WorkingDayCalendar()
+
+
+def timeline_to_json(t: Timeline) -> str:
+    def day(d: date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return json.dumps(
+        {
+            "registered_on": day(t.registered_on),
+            "at_home_since": day(t.at_home_since),
+            "school_decision_on": day(t.school_decision_on),
+            "intake_decided_on": day(t.intake_decided_on),
+            "assigned_on": day(t.assigned_on),
+            "first_activity_on": day(t.first_activity_on),
+            "ended_on": day(t.ended_on),
+            "pauses": [[day(p.start), day(p.end)] for p in t.pauses],
+        }
+    )
+
+
+def timeline_from_json(text: str) -> Timeline:
+    data = json.loads(text)
+
+    def day(value: str | None) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    registered_on = day(data["registered_on"])
+    assert registered_on is not None
+    return Timeline(
+        registered_on=registered_on,
+        at_home_since=day(data["at_home_since"]),
+        school_decision_on=day(data["school_decision_on"]),
+        intake_decided_on=day(data["intake_decided_on"]),
+        assigned_on=day(data["assigned_on"]),
+        first_activity_on=day(data["first_activity_on"]),
+        ended_on=day(data["ended_on"]),
+        pauses=tuple(
+            Pause(start, day(end))
+            for start, end in ((day(s), e) for s, e in data["pauses"])
+            if start is not None
+        ),
+    )
+
+
+def next_due(t: Timeline) -> str | None:
+    """The earliest due date among clocks still running (independent of today)."""
+    clocks = compute_deadlines(t, CALENDAR, t.registered_on)
+    dues = [d.due for d in clocks if d.met_on is None and d.due and not t.ended_on]
+    return min(dues).isoformat() if dues else None
+
+
+class CaseListProjection(Projection):
+    """Maintains ``case_list_v<N>``; pupil names only until erased."""
+
+    name = "case_list"
+    tables = ("case_list",)
+    needs_personal_data = True
+
+    def create_tables(self, tx: Tx, db: Database) -> None:
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            " case_id TEXT PRIMARY KEY,"
+            " reference TEXT NOT NULL UNIQUE,"
+            " status TEXT NOT NULL,"
+            " region TEXT NOT NULL, category TEXT NOT NULL, sector TEXT NOT NULL,"
+            " service TEXT NOT NULL, requester_role TEXT NOT NULL,"
+            " channel TEXT NOT NULL,"
+            " consultant_id TEXT,"
+            " registered_at DOUBLE PRECISION NOT NULL, registered_on TEXT NOT NULL,"
+            " pupil_name TEXT, erased INTEGER NOT NULL DEFAULT 0,"
+            " at_home_since TEXT, timeline TEXT NOT NULL, next_due TEXT,"
+            " version INTEGER NOT NULL, position BIGINT NOT NULL,"
+            " updated_at DOUBLE PRECISION NOT NULL)",
+            t=self.table("case_list"),
+        )
+        for column in ("registered_at", "status", "region", "consultant_id"):
+            tx.execute(
+                "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + column + ")",
+                t=self.table("case_list"),
+                i=f"{self.table('case_list')}_{column}",
+            )
+
+    @singledispatchmethod
+    def handle(self, event: Any, position: int, tx: Tx) -> None:
+        """Other events (consultants, references) are not in the case list."""
+
+    def _update(self, tx: Tx, event: Any, position: int, **columns: Any) -> None:
+        sets = "".join(f"{c} = %s, " for c in columns)
+        tx.execute(
+            "UPDATE {t} SET " + sets + "version = %s, position = %s, updated_at = %s"
+            " WHERE case_id = %s",
+            (
+                *columns.values(),
+                event.originator_version,
+                position,
+                event.timestamp.timestamp(),
+                str(event.originator_id),
+            ),
+            t=self.table("case_list"),
+        )
+
+    def _timeline(self, tx: Tx, event: Any, position: int, **columns: Any) -> None:
+        """Move the stored timeline on by this event, with other column changes."""
+        row = tx.fetchone(
+            "SELECT timeline FROM {t} WHERE case_id = %s",
+            (str(event.originator_id),),
+            t=self.table("case_list"),
+        )
+        if row is None:
+            return
+        t = next_timeline(timeline_from_json(row[0]), event)
+        self._update(
+            tx,
+            event,
+            position,
+            timeline=timeline_to_json(t),
+            next_due=next_due(t),
+            **columns,
+        )
+
+    @handle.register
+    def _(self, event: Case.Registered, position: int, tx: Tx) -> None:
+        t = next_timeline(None, event)
+        tx.execute(
+            "INSERT INTO {t} (case_id, reference, status, region, category, sector,"
+            " service, requester_role, channel, consultant_id, registered_at,"
+            " registered_on, pupil_name, erased, at_home_since, timeline, next_due,"
+            " version, position, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+            " %s, NULL, %s, %s, %s, 0, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (case_id) DO NOTHING",
+            (
+                str(event.originator_id),
+                event.reference,
+                "registered",
+                event.region,
+                event.category,
+                event.sector,
+                event.service,
+                event.requester_role,
+                event.channel,
+                event.timestamp.timestamp(),
+                local_date(event.timestamp).isoformat(),
+                _pupil_name(event.pupil),
+                event.at_home_since.isoformat() if event.at_home_since else None,
+                timeline_to_json(t),
+                next_due(t),
+                event.originator_version,
+                position,
+                event.timestamp.timestamp(),
+            ),
+            t=self.table("case_list"),
+        )
+
+    @handle.register
+    def _(self, event: Case.PrerequisiteRecorded, position: int, tx: Tx) -> None:
+        self._update(tx, event, position)
+
+    @handle.register
+    def _(self, event: Case.PrerequisiteWaived, position: int, tx: Tx) -> None:
+        self._update(tx, event, position)
+
+    @handle.register
+    def _(self, event: Case.PrerequisitesMet, position: int, tx: Tx) -> None:
+        self._update(tx, event, position, status="awaiting_intake")
+
+    @handle.register
+    def _(self, event: Case.IntakeDecided, position: int, tx: Tx) -> None:
+        status = {
+            "admissible": "awaiting_assignment",
+            "not_admissible": "not_admissible",
+            "referred": "referred",
+        }[event.decision]
+        self._timeline(tx, event, position, status=status)
+
+    @handle.register
+    def _(self, event: Case.Assigned, position: int, tx: Tx) -> None:
+        row = tx.fetchone(
+            "SELECT status FROM {t} WHERE case_id = %s",
+            (str(event.originator_id),),
+            t=self.table("case_list"),
+        )
+        status = "assigned" if row and row[0] == "awaiting_assignment" else None
+        columns: dict[str, Any] = {"consultant_id": str(event.consultant_id)}
+        if status:
+            columns["status"] = status
+        self._timeline(tx, event, position, **columns)
+
+    @handle.register
+    def _(self, event: Case.ActivityRecorded, position: int, tx: Tx) -> None:
+        tx.execute(
+            "UPDATE {t} SET status = 'in_mediation' WHERE case_id = %s"
+            " AND status = 'assigned'",
+            (str(event.originator_id),),
+            t=self.table("case_list"),
+        )
+        self._timeline(tx, event, position)
+
+    @handle.register
+    def _(self, event: Case.Suspended, position: int, tx: Tx) -> None:
+        self._timeline(tx, event, position, status="suspended")
+
+    @handle.register
+    def _(self, event: Case.Resumed, position: int, tx: Tx) -> None:
+        status = "in_mediation" if self._had_activity(tx, event) else "assigned"
+        self._timeline(tx, event, position, status=status)
+
+    def _had_activity(self, tx: Tx, event: Any) -> bool:
+        row = tx.fetchone(
+            "SELECT timeline FROM {t} WHERE case_id = %s",
+            (str(event.originator_id),),
+            t=self.table("case_list"),
+        )
+        if row is None:
+            return False
+        return timeline_from_json(row[0]).first_activity_on is not None
+
+    @handle.register
+    def _(self, event: Case.Closed, position: int, tx: Tx) -> None:
+        self._timeline(tx, event, position, status="closed")
+
+    @handle.register
+    def _(self, event: Case.Withdrawn, position: int, tx: Tx) -> None:
+        self._timeline(tx, event, position, status="withdrawn")
+
+    @handle.register
+    def _(self, event: Case.Reopened, position: int, tx: Tx) -> None:
+        self._timeline(
+            tx, event, position, status="awaiting_assignment", consultant_id=None
+        )
+
+    @handle.register
+    def _(self, event: Case.PersonalDataErased, position: int, tx: Tx) -> None:
+        self._update(tx, event, position, pupil_name=None, erased=1)
+
+
+def _pupil_name(pupil: Personal) -> str | None:
+    name = pupil.get("name")
+    return str(name) if name is not None else None
+
+
+# --- queries ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    region: str | None = None
+    category: str | None = None
+    sector: str | None = None
+    service: str | None = None
+    consultant_id: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    q: str | None = None
+    overdue_on: date | None = None  # only cases with a running clock past due
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    reference: str
+    status: str
+    region: str
+    category: str
+    sector: str
+    service: str
+    requester_role: str
+    consultant_id: str | None
+    registered_at: datetime
+    pupil_name: str | None
+    erased: bool
+    at_home_since: str | None
+    next_due: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    next_cursor: str | None
+
+
+COLUMNS = (
+    "case_id, reference, status, region, category, sector, service, requester_role,"
+    " consultant_id, registered_at, pupil_name, erased, at_home_since, next_due,"
+    " version"
+)
+
+
+class CaseListView:
+    """Queries on the serving version of the case list."""
+
+    EQUAL_FILTERS: ClassVar[tuple[str, ...]] = (
+        "status",
+        "region",
+        "category",
+        "sector",
+        "service",
+        "consultant_id",
+    )
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def page(
+        self, tx: Tx, f: CaseFilter, *, limit: int, cursor: str | None
+    ) -> CasePage:
+        where: list[str] = []
+        params: list[Any] = []
+        for name in self.EQUAL_FILTERS:
+            value = getattr(f, name)
+            if value is not None:
+                where.append(f"{name} = %s")
+                params.append(value)
+        if f.registered_from is not None:
+            where.append("registered_on >= %s")
+            params.append(f.registered_from.isoformat())
+        if f.registered_to is not None:
+            where.append("registered_on <= %s")
+            params.append(f.registered_to.isoformat())
+        if f.q:
+            where.append("(UPPER(reference) = %s OR LOWER(pupil_name) LIKE %s)")
+            params.extend([f.q.strip().upper(), f"%{_like(f.q.strip().lower())}%"])
+        if f.overdue_on is not None:
+            where.append("next_due < %s")
+            params.append(f.overdue_on.isoformat())
+        if cursor is not None:
+            after_at, after_id = decode_cursor(cursor)
+            where.append(
+                "(registered_at > %s OR (registered_at = %s AND case_id > %s))"
+            )
+            params.extend([after_at, after_at, after_id])
+        sql = "SELECT " + COLUMNS + " FROM {t}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY registered_at, case_id LIMIT %s"
+        params.append(limit + 1)
+        rows = tx.fetchall(sql, params, t=self.table)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [row_to_case(r) for r in rows]
+        next_cursor = (
+            encode_cursor(float(rows[-1][9]), str(rows[-1][0]))
+            if more and rows
+            else None
+        )
+        return CasePage(items, next_cursor)
+
+    def get(self, tx: Tx, case_id: str) -> CaseRow | None:
+        row = tx.fetchone(
+            "SELECT " + COLUMNS + " FROM {t} WHERE case_id = %s",
+            (case_id,),
+            t=self.table,
+        )
+        return row_to_case(row) if row else None
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "").replace("%", "").replace("_", "")
+
+
+def row_to_case(r: tuple[Any, ...]) -> CaseRow:
+    from datetime import UTC
+
+    return CaseRow(
+        case_id=str(r[0]),
+        reference=str(r[1]),
+        status=str(r[2]),
+        region=str(r[3]),
+        category=str(r[4]),
+        sector=str(r[5]),
+        service=str(r[6]),
+        requester_role=str(r[7]),
+        consultant_id=r[8],
+        registered_at=datetime.fromtimestamp(float(r[9]), tz=UTC),
+        pupil_name=r[10],
+        erased=bool(r[11]),
+        at_home_since=r[12],
+        next_due=r[13],
+        version=int(r[14]),
+    )
+
+
+def encode_cursor(registered_at: float, case_id: str) -> str:
+    raw = json.dumps([registered_at, case_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class BadCursor(ValueError):
+    """The cursor was not one this service handed out."""
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        registered_at, case_id = json.loads(base64.urlsafe_b64decode(padded))
+        return float(registered_at), str(case_id)
+    except (ValueError, TypeError) as error:
+        raise BadCursor("cursor is not valid") from error

@@ -1,0 +1,396 @@
+"""Feeds the event log to a projection in batches, exactly once, and reports its lag.
+
+Each batch is one transaction: the projection's rows and its new tracking
+position commit together, guarded by the position it started from, so a crash
+or a second runner can never apply an event twice or skip one. PostgreSQL
+assigns positions under the recorder's table lock, so positions commit in
+order and reading ``position > last`` never passes over a later-committing gap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from domain.service import CaseService
+from projections.base import (
+    BUILDING,
+    RETIRED,
+    SERVING,
+    STATE_TABLE,
+    Projection,
+    checksum,
+    create_state_table,
+)
+from projections.db import Database, Tx
+
+DEFAULT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Lag:
+    name: str
+    version: int
+    position: int
+    head: int
+    seconds: float
+
+    @property
+    def events(self) -> int:
+        return max(0, self.head - self.position)
+
+
+class PositionMoved(Exception):
+    """Another runner advanced this projection first; reload and go on."""
+
+
+class ProjectionRunner:
+    """Runs one projection version against the application's event log."""
+
+    def __init__(
+        self,
+        service: CaseService,
+        db: Database,
+        projection_class: type[Projection],
+        *,
+        version: int | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.service = service
+        self.db = db
+        self.projection_class = projection_class
+        self.batch_size = batch_size
+        create_state_table(db)
+        with db.transaction() as tx:
+            if version is None:
+                version = serving_version(tx, projection_class.name)
+            if version is None:
+                version = 1
+                insert_state(tx, projection_class.name, version, SERVING)
+            self.projection = projection_class(version)
+            self.projection.create_tables(tx, db)
+            row = tx.fetchone(
+                "SELECT position FROM {t} WHERE name = %s AND version = %s",
+                (projection_class.name, version),
+                t=STATE_TABLE,
+            )
+            if row is None:
+                insert_state(tx, projection_class.name, version, BUILDING)
+                row = (0,)
+        self.position: int = int(row[0])
+        self._caught_up_at = time.monotonic()
+        self._progress = threading.Condition()
+
+    @property
+    def name(self) -> str:
+        return self.projection_class.name
+
+    @property
+    def version(self) -> int:
+        return self.projection.version
+
+    # --- processing -------------------------------------------------------------
+
+    def process_batch(self, *, up_to: int | None = None) -> int:
+        """Process the next batch of events; the number processed (0 at the head)."""
+        limit = self.batch_size
+        notifications = self.service.recorder.select_notifications(
+            start=self.position + 1, limit=limit, stop=up_to
+        )
+        if not notifications:
+            self._caught_up_at = time.monotonic()
+            return 0
+        events = self._decode(notifications)
+        with self.db.transaction() as tx:
+            self.apply(tx, notifications, events)
+        self._advanced(notifications[-1].id, len(notifications) < limit)
+        return len(notifications)
+
+    def apply(
+        self, tx: Tx, notifications: Sequence[Notification], events: Sequence[Any]
+    ) -> None:
+        """Apply decoded events and move the position, in the caller's transaction."""
+        row = tx.fetchone(
+            "SELECT position FROM {t} WHERE name = %s AND version = %s"
+            + (" FOR UPDATE" if self.db.dialect == "postgres" else ""),
+            (self.name, self.version),
+            t=STATE_TABLE,
+        )
+        if row is None or int(row[0]) != self.position:
+            self.position = int(row[0]) if row else self.position
+            raise PositionMoved(self.name)
+        projection = self.projection
+        projection.begin_batch(tx)
+        for notification, event in zip(notifications, events, strict=True):
+            projection.handle(event, notification.id, tx)
+        projection.end_batch(tx)
+        tx.execute(
+            "UPDATE {t} SET position = %s WHERE name = %s AND version = %s",
+            (notifications[-1].id, self.name, self.version),
+            t=STATE_TABLE,
+        )
+
+    def _decode(self, notifications: Sequence[Notification]) -> list[Any]:
+        mapper = self.service.mapper
+        if self.projection.needs_personal_data:
+            self.service.keyring.prefetch(
+                {UUID(str(n.originator_id)) for n in notifications}
+            )
+        return [mapper.to_domain_event(n) for n in notifications]
+
+    def _advanced(self, position: int, at_head: bool) -> None:
+        with self._progress:
+            self.position = position
+            if at_head:
+                self._caught_up_at = time.monotonic()
+            self._progress.notify_all()
+
+    def catch_up(
+        self,
+        *,
+        up_to: int | None = None,
+        on_batch: Callable[[int, int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Process until the head (or ``up_to``); the number of events processed."""
+        total = 0
+        while stop is None or not stop.is_set():
+            try:
+                n = self.process_batch(up_to=up_to)
+            except PositionMoved:
+                continue
+            total += n
+            if on_batch is not None and n:
+                on_batch(n, self.position)
+            if n == 0 or (up_to is not None and self.position >= up_to):
+                break
+        return total
+
+    def run(
+        self,
+        stop: threading.Event,
+        wakeup: threading.Event,
+        *,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        """Process as events arrive until ``stop`` is set. The batch in hand always
+        finishes. ``wakeup`` is set by whoever learns of new events (NOTIFY, an
+        in-process save); the timeout makes a lost wake-up cost a second, never
+        a stall."""
+        while not stop.is_set():
+            try:
+                n = self.process_batch()
+            except PositionMoved:
+                continue
+            if n == 0:
+                wakeup.wait(timeout=poll_seconds)
+                wakeup.clear()
+
+    # --- read-your-writes and lag ---------------------------------------------
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Block until this runner has processed ``position``; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self.position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._progress.wait(remaining)
+        return True
+
+    def lag(self) -> Lag:
+        head = self.service.recorder.max_notification_id() or 0
+        behind = head > self.position
+        return Lag(
+            name=self.name,
+            version=self.version,
+            position=self.position,
+            head=head,
+            seconds=time.monotonic() - self._caught_up_at if behind else 0.0,
+        )
+
+
+# --- versions -------------------------------------------------------------------------
+
+
+def insert_state(tx: Tx, name: str, version: int, status: str) -> None:
+    tx.execute(
+        "INSERT INTO {t} (name, version, position, status) VALUES (%s, %s, 0, %s)",
+        (name, version, status),
+        t=STATE_TABLE,
+    )
+
+
+def serving_version(tx: Tx, name: str) -> int | None:
+    row = tx.fetchone(
+        "SELECT version FROM {t} WHERE name = %s AND status = %s",
+        (name, SERVING),
+        t=STATE_TABLE,
+    )
+    return int(row[0]) if row else None
+
+
+def positions(db: Database) -> list[tuple[str, int, int, str]]:
+    """(name, version, position, status) of every projection version."""
+    create_state_table(db)
+    with db.reading() as tx:
+        rows = tx.fetchall(
+            "SELECT name, version, position, status FROM {t} ORDER BY name, version",
+            t=STATE_TABLE,
+        )
+    return [(str(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    name: str
+    old_version: int | None
+    new_version: int
+    position: int
+    rows: int
+    checksum: str
+    compared_with_old: bool
+    seconds: float
+
+
+class RebuildMismatch(Exception):
+    """The rebuilt version disagrees with the serving one; nothing was switched."""
+
+
+def rebuild(
+    service: CaseService,
+    db: Database,
+    projection_class: type[Projection],
+    *,
+    batch_size: int = 5000,
+    on_batch: Callable[[int, int], None] | None = None,
+    compare: bool = True,
+) -> RebuildReport:
+    """Build a new version beside the serving one, verify it, switch atomically.
+
+    Readers keep reading the serving version throughout. Verification brings
+    both versions to the same log position inside the switching transaction and
+    compares a checksum over every row (``compare=False`` when the projection's
+    logic changed on purpose and the old version is known to differ).
+    """
+    started = time.monotonic()
+    name = projection_class.name
+    create_state_table(db)
+    with db.transaction() as tx:
+        old = serving_version(tx, name)
+        latest = tx.fetchone(
+            "SELECT MAX(version) FROM {t} WHERE name = %s", (name,), t=STATE_TABLE
+        )
+        new = int(latest[0]) + 1 if latest and latest[0] is not None else 1
+        insert_state(tx, name, new, BUILDING if old is not None else SERVING)
+    builder = ProjectionRunner(
+        service, db, projection_class, version=new, batch_size=batch_size
+    )
+    builder.catch_up(on_batch=on_batch)
+    if old is None:
+        return _report(builder, None, db, False, started)
+    serving = ProjectionRunner(service, db, projection_class, version=old)
+    try:
+        _switch(service, db, builder, serving, compare)
+    except RebuildMismatch:
+        with db.transaction() as tx:
+            builder.projection.drop_tables(tx)
+            tx.execute(
+                "DELETE FROM {t} WHERE name = %s AND version = %s",
+                (name, new),
+                t=STATE_TABLE,
+            )
+        raise
+    return _report(builder, old, db, compare, started)
+
+
+def _switch(
+    service: CaseService,
+    db: Database,
+    builder: ProjectionRunner,
+    serving: ProjectionRunner,
+    compare: bool,
+) -> None:
+    name, new, old = builder.name, builder.version, serving.version
+    with db.transaction() as tx:
+        # Lock both state rows: no other runner advances either while we switch.
+        head = service.recorder.max_notification_id() or 0
+        for runner in (builder, serving):
+            _finish_in(tx, runner, head)
+        if compare:
+            new_sum = checksum(builder.projection.checksum_rows(tx))
+            old_sum = checksum(serving.projection.checksum_rows(tx))
+            if new_sum != old_sum:
+                raise RebuildMismatch(
+                    f"{name} v{new} has {new_sum[0]} rows, checksum {new_sum[1][:12]}; "
+                    f"serving v{old} has {old_sum[0]} rows, {old_sum[1][:12]}"
+                )
+        tx.execute(
+            "UPDATE {t} SET status = %s WHERE name = %s AND version = %s",
+            (RETIRED, name, old),
+            t=STATE_TABLE,
+        )
+        tx.execute(
+            "UPDATE {t} SET status = %s WHERE name = %s AND version = %s",
+            (SERVING, name, new),
+            t=STATE_TABLE,
+        )
+
+
+def _finish_in(tx: Tx, runner: ProjectionRunner, head: int) -> None:
+    """Bring a runner to ``head`` inside an open transaction."""
+    while runner.position < head:
+        notifications = runner.service.recorder.select_notifications(
+            start=runner.position + 1, limit=runner.batch_size, stop=head
+        )
+        if not notifications:
+            break
+        runner.apply(tx, notifications, runner._decode(notifications))
+        runner.position = notifications[-1].id
+
+
+def drop_retired(db: Database, projection_class: type[Projection]) -> list[int]:
+    """Drop the tables of retired versions (once no reader can still use them)."""
+    with db.transaction() as tx:
+        rows = tx.fetchall(
+            "SELECT version FROM {t} WHERE name = %s AND status = %s",
+            (projection_class.name, RETIRED),
+            t=STATE_TABLE,
+        )
+        versions = [int(r[0]) for r in rows]
+        for version in versions:
+            projection_class(version).drop_tables(tx)
+            tx.execute(
+                "DELETE FROM {t} WHERE name = %s AND version = %s",
+                (projection_class.name, version),
+                t=STATE_TABLE,
+            )
+    return versions
+
+
+def _report(
+    builder: ProjectionRunner,
+    old: int | None,
+    db: Database,
+    compared: bool,
+    started: float,
+) -> RebuildReport:
+    with db.reading() as tx:
+        rows, digest = checksum(builder.projection.checksum_rows(tx))
+    return RebuildReport(
+        name=builder.name,
+        old_version=old,
+        new_version=builder.version,
+        position=builder.position,
+        rows=rows,
+        checksum=digest,
+        compared_with_old=compared,
+        seconds=time.monotonic() - started,
+    )

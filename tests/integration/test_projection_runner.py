@@ -1,0 +1,217 @@
+"""The projection runner on a real store: exactly once, under concurrent writers,
+across restarts, and rebuilt beside the serving version."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+
+from domain.service import CaseService
+from domain.values import IntakeDecision, Step
+from dossier.bootstrap import build_service
+from dossier.settings import Settings
+from projections.case_list import CaseFilter, CaseListProjection, CaseListView
+from projections.db import Database
+from projections.runner import (
+    ProjectionRunner,
+    RebuildMismatch,
+    drop_retired,
+    positions,
+    rebuild,
+)
+from tests.support.clock import FakeClock
+from tests.support.probe import ProbeProjection
+from tests.support.samples import INTAKE, registration
+
+
+def all_positions(service: CaseService) -> list[int]:
+    head = service.recorder.max_notification_id() or 0
+    found: list[int] = []
+    start = 1
+    while start <= head:
+        batch = service.recorder.select_notifications(start=start, limit=500)
+        if not batch:
+            break
+        found.extend(n.id for n in batch)
+        start = batch[-1].id + 1
+    return found
+
+
+def probe_positions(db: Database, version: int) -> list[int]:
+    with db.reading() as tx:
+        return ProbeProjection(version).positions(tx)
+
+
+def test_every_event_is_processed_exactly_once_while_writers_race(
+    settings: Settings, clock: FakeClock, read_db: Database
+) -> None:
+    writers = [build_service(settings, clock=clock) for _ in range(4)]
+    reader = build_service(settings, clock=clock)
+    runner = ProjectionRunner(reader, read_db, ProbeProjection, batch_size=7)
+    stop, wakeup = threading.Event(), threading.Event()
+    running = threading.Thread(
+        target=runner.run, args=(stop, wakeup), kwargs={"poll_seconds": 0.01}
+    )
+    running.start()
+
+    def write(service: CaseService) -> None:
+        for _ in range(8):
+            case_id = service.register(registration(), by=INTAKE).case.id
+            service.record_prerequisite(
+                case_id, Step.SCHOOL_CONVERSATION, date(2026, 10, 1), None, by=INTAKE
+            )
+            wakeup.set()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in writers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    wakeup.set()
+    running.join()
+    runner.catch_up()
+
+    assert probe_positions(read_db, runner.version) == all_positions(reader)
+    assert runner.lag().events == 0
+    for service in (*writers, reader):
+        service.close()
+
+
+def test_a_restarted_runner_resumes_where_it_stopped(
+    service: CaseService, read_db: Database
+) -> None:
+    for _ in range(5):
+        service.register(registration(), by=INTAKE)
+    first = ProjectionRunner(service, read_db, ProbeProjection, batch_size=3)
+    first.process_batch()
+    assert first.position > 0
+
+    second = ProjectionRunner(service, read_db, ProbeProjection, batch_size=3)
+    assert second.position == first.position
+    second.catch_up()
+
+    assert probe_positions(read_db, second.version) == all_positions(service)
+
+
+def test_a_second_runner_on_the_same_version_never_applies_twice(
+    service: CaseService, read_db: Database
+) -> None:
+    for _ in range(6):
+        service.register(registration(), by=INTAKE)
+    runners = [
+        ProjectionRunner(service, read_db, ProbeProjection, batch_size=2)
+        for _ in range(3)
+    ]
+    threads = [threading.Thread(target=r.catch_up) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert probe_positions(read_db, 1) == all_positions(service)
+
+
+def test_wait_for_returns_once_the_position_is_processed(
+    service: CaseService, read_db: Database
+) -> None:
+    runner = ProjectionRunner(service, read_db, ProbeProjection)
+    position = service.register(registration(), by=INTAKE).log_position
+    assert runner.wait_for(position, timeout=0.01) is False
+
+    threading.Timer(0.05, runner.catch_up).start()
+
+    assert runner.wait_for(position, timeout=5) is True
+    assert runner.lag().events == 0
+
+
+def test_case_list_shows_each_case_with_its_status_and_filters(
+    service: CaseService, read_db: Database
+) -> None:
+    a = service.register(registration(), by=INTAKE).case.id
+    b = service.register(registration(), by=INTAKE).case.id
+    for step in Step:
+        service.record_prerequisite(b, step, date(2026, 10, 1), None, by=INTAKE)
+    service.decide_intake(b, IntakeDecision.ADMISSIBLE, by=INTAKE)
+    runner = ProjectionRunner(service, read_db, CaseListProjection)
+    runner.catch_up()
+    view = CaseListView(runner.projection.table("case_list"))
+
+    with read_db.reading() as tx:
+        everything = view.page(tx, CaseFilter(), limit=10, cursor=None)
+        waiting = view.page(
+            tx, CaseFilter(status="awaiting_assignment"), limit=10, cursor=None
+        )
+        by_name = view.page(tx, CaseFilter(q="sanne"), limit=1, cursor=None)
+        rest = view.page(tx, CaseFilter(q="sanne"), limit=1, cursor=by_name.next_cursor)
+
+    assert [r.case_id for r in everything.rows] == [str(a), str(b)]
+    assert [r.case_id for r in waiting.rows] == [str(b)]
+    assert everything.rows[0].pupil_name == "Sanne de Vries"
+    assert [r.case_id for r in by_name.rows + rest.rows] == [str(a), str(b)]
+    assert rest.next_cursor is None
+
+
+def test_rebuild_switches_to_a_verified_new_version_while_the_old_one_serves(
+    service: CaseService, read_db: Database
+) -> None:
+    for _ in range(4):
+        service.register(registration(), by=INTAKE)
+    live = ProjectionRunner(service, read_db, CaseListProjection)
+    live.catch_up()
+    old_table = live.projection.table("case_list")
+    seen_during_rebuild: list[int] = []
+
+    def read_old(_: int, __: int) -> None:
+        with read_db.reading() as tx:
+            page = CaseListView(old_table).page(tx, CaseFilter(), limit=50, cursor=None)
+        seen_during_rebuild.append(len(page.rows))
+
+    service.register(registration(), by=INTAKE)  # the serving version lags by one
+    report = rebuild(
+        service, read_db, CaseListProjection, batch_size=2, on_batch=read_old
+    )
+
+    assert report.old_version == 1
+    assert report.new_version == 2
+    assert report.rows == 5
+    assert seen_during_rebuild
+    assert min(seen_during_rebuild) == 4
+    states = {(n, v): s for n, v, _, s in positions(read_db)}
+    assert states[("case_list", 1)] == "retired"
+    assert states[("case_list", 2)] == "serving"
+    assert drop_retired(read_db, CaseListProjection) == [1]
+
+
+def test_rebuild_refuses_to_switch_when_the_versions_disagree(
+    service: CaseService, read_db: Database
+) -> None:
+    service.register(registration(), by=INTAKE)
+    live = ProjectionRunner(service, read_db, CaseListProjection)
+    live.catch_up()
+    with read_db.transaction() as tx:
+        tx.execute(
+            "UPDATE {t} SET region = 'zeeland'", t=live.projection.table("case_list")
+        )
+
+    with pytest.raises(RebuildMismatch):
+        rebuild(service, read_db, CaseListProjection)
+
+    states = {(n, v): s for n, v, _, s in positions(read_db)}
+    assert states[("case_list", 1)] == "serving"
+
+
+def test_a_fresh_process_sees_the_serving_version(
+    settings: Settings, clock: FakeClock, read_db: Database
+) -> None:
+    service = build_service(settings, clock=clock)
+    service.register(registration(), by=INTAKE)
+    ProjectionRunner(service, read_db, CaseListProjection).catch_up()
+    rebuild(service, read_db, CaseListProjection)
+
+    again = ProjectionRunner(service, read_db, CaseListProjection)
+
+    assert again.version == 2
+    service.close()
