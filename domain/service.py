@@ -17,6 +17,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Recording,
     Transcoder,
 )
 from eventsourcing.utils import EnvType
@@ -94,10 +95,21 @@ class CaseService(Application[UUID]):
         self.intake_norm_weeks = intake_norm_weeks
         self._keyring: KeyRing | None = None
         self._registering = threading.RLock()
+        self._listeners: list[Callable[[int], None]] = []
         super().__init__(env)
         self._keyring = keyring_factory(self.recorder)
 
     # --- wiring -------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Be told the log position after every save in this process."""
+        self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings and self._listeners:
+            position = max(r.notification.id for r in recordings)
+            for listener in self._listeners:
+                listener(position)
 
     @property
     def keyring(self) -> KeyRing:

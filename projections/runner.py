@@ -50,6 +50,10 @@ class PositionMoved(Exception):
     """Another runner advanced this projection first; reload and go on."""
 
 
+class VersionRetired(Exception):
+    """A rebuild replaced the version this runner feeds; follow the new one."""
+
+
 class ProjectionRunner:
     """Runs one projection version against the application's event log."""
 
@@ -117,11 +121,13 @@ class ProjectionRunner:
     ) -> None:
         """Apply decoded events and move the position, in the caller's transaction."""
         row = tx.fetchone(
-            "SELECT position FROM {t} WHERE name = %s AND version = %s"
+            "SELECT position, status FROM {t} WHERE name = %s AND version = %s"
             + (" FOR UPDATE" if self.db.dialect == "postgres" else ""),
             (self.name, self.version),
             t=STATE_TABLE,
         )
+        if row is not None and row[1] == RETIRED:
+            raise VersionRetired(f"{self.name} v{self.version}")
         if row is None or int(row[0]) != self.position:
             self.position = int(row[0]) if row else self.position
             raise PositionMoved(self.name)
@@ -165,6 +171,9 @@ class ProjectionRunner:
                 n = self.process_batch(up_to=up_to)
             except PositionMoved:
                 continue
+            except VersionRetired:
+                self.follow_serving_version()
+                continue
             total += n
             if on_batch is not None and n:
                 on_batch(n, self.position)
@@ -188,9 +197,28 @@ class ProjectionRunner:
                 n = self.process_batch()
             except PositionMoved:
                 continue
+            except VersionRetired:
+                self.follow_serving_version()
+                continue
             if n == 0:
                 wakeup.wait(timeout=poll_seconds)
                 wakeup.clear()
+
+    def follow_serving_version(self) -> None:
+        """Switch to the version that serves now (after a rebuild elsewhere)."""
+        with self.db.transaction() as tx:
+            version = serving_version(tx, self.name)
+            if version is None or version == self.version:
+                return
+            row = tx.fetchone(
+                "SELECT position FROM {t} WHERE name = %s AND version = %s",
+                (self.name, version),
+                t=STATE_TABLE,
+            )
+        with self._progress:
+            self.projection = self.projection_class(version)
+            self.position = int(row[0]) if row else 0
+            self._progress.notify_all()
 
     # --- read-your-writes and lag ---------------------------------------------
 
