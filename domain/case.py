@@ -212,6 +212,7 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.status_before_suspension = None
+            case.suspension_reason = None
             case.status = Status.WITHDRAWN
             case.withdrawal_reason = self.reason
 
@@ -527,6 +528,14 @@ class Case(Aggregate):
         if self.erased:
             raise IllegalTransition(
                 "the case's personal data is already erased", rule="already-erased"
+            )
+        if not self.has_ended:
+            # An erased case can take no further command, so an open one would
+            # stay open (and its clocks running) for ever: end it first.
+            raise IllegalTransition(
+                f"cannot erase the personal data of a case that is {self.status}: "
+                "close or withdraw it first",
+                rule="case-still-open",
             )
         self.trigger_event(
             self.PersonalDataErased, timestamp=now, by=by, reason=str(reason)

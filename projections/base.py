@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -42,9 +42,22 @@ class Projection(ABC):
     tables: ClassVar[tuple[str, ...]]
     # Whether handlers need personal data opened (only then are keys read).
     needs_personal_data: ClassVar[bool] = False
+    # Whether the base case of ``handle`` does work for every event (else only
+    # the registered event types are decoded at all).
+    handles_all_events: ClassVar[bool] = False
 
     def __init__(self, version: int) -> None:
         self.version = version
+
+    @classmethod
+    def handled_types(cls) -> tuple[type, ...]:
+        """The event classes this projection registered a handler for."""
+        for klass in cls.__mro__:
+            method = klass.__dict__.get("handle")
+            dispatcher = getattr(method, "dispatcher", None)
+            if dispatcher is not None:
+                return tuple(t for t in dispatcher.registry if t is not object)
+        return ()
 
     def table(self, base: str) -> str:
         assert base in self.tables, base
@@ -57,6 +70,9 @@ class Projection(ABC):
     def drop_tables(self, tx: Tx) -> None:
         for base in self.tables:
             tx.execute("DROP TABLE IF EXISTS {t}", t=self.table(base))
+
+    def preload(self, tx: Tx, events: Sequence[Any]) -> None:
+        """Called first with a batch's events: read what they will change at once."""
 
     def begin_batch(self, tx: Tx) -> None:
         """Called before a batch's events; a projection may prepare state here."""
@@ -95,3 +111,58 @@ def normalise(value: Any) -> Any:
     if isinstance(value, memoryview | bytearray):
         return bytes(value)
     return value
+
+
+class RowBatch:
+    """A batch's working set of one table's rows, keyed by one column: read once
+    with one query, changed in memory by the event handlers, written back with
+    one upsert per changed row at the end of the batch (same transaction)."""
+
+    def __init__(self, table: str, key: str, columns: Sequence[str]) -> None:
+        self.table = table
+        self.key = key
+        self.columns = tuple(columns)
+        self.rows: dict[Any, dict[str, Any]] = {}
+        self.dirty: set[Any] = set()
+
+    def load(self, tx: Tx, keys: Iterable[Any], *, dialect: str) -> None:
+        self.rows.clear()
+        self.dirty.clear()
+        wanted = list(dict.fromkeys(keys))
+        select = ", ".join(self.columns)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            if dialect == "postgres":
+                where, params = f"{self.key} = ANY(%s)", [chunk]
+            else:
+                where = f"{self.key} IN ({', '.join(['%s'] * len(chunk))})"
+                params = chunk
+            for row in tx.fetchall(
+                "SELECT " + select + " FROM {t} WHERE " + where, params, t=self.table
+            ):
+                record = dict(zip(self.columns, row, strict=True))
+                self.rows[record[self.key]] = record
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def put(self, row: dict[str, Any]) -> None:
+        key = row[self.key]
+        self.rows[key] = row
+        self.dirty.add(key)
+
+    def flush(self, tx: Tx) -> None:
+        if not self.dirty:
+            return
+        names = ", ".join(self.columns)
+        marks = ", ".join(["%s"] * len(self.columns))
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in self.columns if c != self.key
+        )
+        tx.executemany(
+            "INSERT INTO {t} (" + names + ") VALUES (" + marks + ")"
+            " ON CONFLICT (" + self.key + ") DO UPDATE SET " + updates,
+            [[self.rows[k][c] for c in self.columns] for k in self.dirty],
+            t=self.table,
+        )
+        self.dirty.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import singledispatchmethod
@@ -14,8 +15,8 @@ from domain.case import Case, local_date, next_timeline
 from domain.deadlines import compute_deadlines
 from domain.timeline import Pause, Timeline
 from domain.values import Personal
-from projections.base import Projection
-from projections.db import Database, Tx
+from projections.base import Projection, RowBatch
+from projections.db import Database, SQLiteTx, Tx
 
 CALENDAR = WorkingDayCalendar()
 
@@ -69,6 +70,31 @@ def next_due(t: Timeline) -> str | None:
     return min(dues).isoformat() if dues else None
 
 
+ROW_COLUMNS = (
+    "case_id",
+    "reference",
+    "status",
+    "region",
+    "category",
+    "sector",
+    "service",
+    "requester_role",
+    "channel",
+    "consultant_id",
+    "registered_at",
+    "registered_on",
+    "pupil_name",
+    "erased",
+    "at_home_since",
+    "timeline",
+    "next_due",
+    "version",
+    "position",
+    "updated_at",
+)
+CASE_EVENTS = (Case.Event, Case.Registered)
+
+
 class CaseListProjection(Projection):
     """Maintains ``case_list_v<N>``; pupil names only until erased."""
 
@@ -100,88 +126,92 @@ class CaseListProjection(Projection):
                 i=f"{self.table('case_list')}_{column}",
             )
 
+    def preload(self, tx: Tx, events: Sequence[Any]) -> None:
+        self.batch = RowBatch(self.table("case_list"), "case_id", ROW_COLUMNS)
+        self.batch.load(
+            tx,
+            (str(e.originator_id) for e in events if isinstance(e, CASE_EVENTS)),
+            dialect=self.dialect(tx),
+        )
+        self.timelines: dict[str, Timeline] = {}
+
+    def end_batch(self, tx: Tx) -> None:
+        for case_id in self.batch.dirty:
+            row = self.batch.rows[case_id]
+            if case_id in self.timelines:
+                t = self.timelines[case_id]
+                row["timeline"] = timeline_to_json(t)
+                row["next_due"] = next_due(t)
+        self.batch.flush(tx)
+
+    @staticmethod
+    def dialect(tx: Tx) -> str:
+        return "sqlite" if isinstance(tx, SQLiteTx) else "postgres"
+
     @singledispatchmethod
     def handle(self, event: Any, position: int, tx: Tx) -> None:
         """Other events (consultants, references) are not in the case list."""
 
-    def _update(self, tx: Tx, event: Any, position: int, **columns: Any) -> None:
-        sets = "".join(f"{c} = %s, " for c in columns)
-        tx.execute(
-            "UPDATE {t} SET " + sets + "version = %s, position = %s, updated_at = %s"
-            " WHERE case_id = %s",
-            (
-                *columns.values(),
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-                str(event.originator_id),
-            ),
-            t=self.table("case_list"),
-        )
-
-    def _timeline(self, tx: Tx, event: Any, position: int, **columns: Any) -> None:
-        """Move the stored timeline on by this event, with other column changes."""
-        row = tx.fetchone(
-            "SELECT timeline FROM {t} WHERE case_id = %s",
-            (str(event.originator_id),),
-            t=self.table("case_list"),
-        )
+    def _row(self, event: Any, position: int) -> dict[str, Any] | None:
+        """The case's row, moved on to this event (version, position, timeline)."""
+        case_id = str(event.originator_id)
+        row = self.batch.get(case_id)
         if row is None:
-            return
-        t = next_timeline(timeline_from_json(row[0]), event)
-        self._update(
-            tx,
-            event,
-            position,
-            timeline=timeline_to_json(t),
-            next_due=next_due(t),
-            **columns,
-        )
+            return None
+        if case_id not in self.timelines:
+            self.timelines[case_id] = timeline_from_json(row["timeline"])
+        self.timelines[case_id] = next_timeline(self.timelines[case_id], event)
+        row["version"] = event.originator_version
+        row["position"] = position
+        row["updated_at"] = event.timestamp.timestamp()
+        self.batch.put(row)
+        return row
 
     @handle.register
     def _(self, event: Case.Registered, position: int, tx: Tx) -> None:
+        case_id = str(event.originator_id)
+        if self.batch.get(case_id) is not None:
+            return
         t = next_timeline(None, event)
-        tx.execute(
-            "INSERT INTO {t} (case_id, reference, status, region, category, sector,"
-            " service, requester_role, channel, consultant_id, registered_at,"
-            " registered_on, pupil_name, erased, at_home_since, timeline, next_due,"
-            " version, position, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-            " %s, NULL, %s, %s, %s, 0, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (case_id) DO NOTHING",
-            (
-                str(event.originator_id),
-                event.reference,
-                "registered",
-                event.region,
-                event.category,
-                event.sector,
-                event.service,
-                event.requester_role,
-                event.channel,
-                event.timestamp.timestamp(),
-                local_date(event.timestamp).isoformat(),
-                _pupil_name(event.pupil),
-                event.at_home_since.isoformat() if event.at_home_since else None,
-                timeline_to_json(t),
-                next_due(t),
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-            ),
-            t=self.table("case_list"),
+        self.timelines[case_id] = t
+        self.batch.put(
+            {
+                "case_id": case_id,
+                "reference": event.reference,
+                "status": "registered",
+                "region": event.region,
+                "category": event.category,
+                "sector": event.sector,
+                "service": event.service,
+                "requester_role": event.requester_role,
+                "channel": event.channel,
+                "consultant_id": None,
+                "registered_at": event.timestamp.timestamp(),
+                "registered_on": local_date(event.timestamp).isoformat(),
+                "pupil_name": _pupil_name(event.pupil),
+                "erased": 0,
+                "at_home_since": (
+                    event.at_home_since.isoformat() if event.at_home_since else None
+                ),
+                "timeline": "",
+                "next_due": None,
+                "version": event.originator_version,
+                "position": position,
+                "updated_at": event.timestamp.timestamp(),
+            }
         )
 
     @handle.register
     def _(self, event: Case.PrerequisiteRecorded, position: int, tx: Tx) -> None:
-        self._update(tx, event, position)
+        self._row(event, position)
 
     @handle.register
     def _(self, event: Case.PrerequisiteWaived, position: int, tx: Tx) -> None:
-        self._update(tx, event, position)
+        self._row(event, position)
 
     @handle.register
     def _(self, event: Case.PrerequisitesMet, position: int, tx: Tx) -> None:
-        self._update(tx, event, position, status="awaiting_intake")
+        self._set(event, position, status="awaiting_intake")
 
     @handle.register
     def _(self, event: Case.IntakeDecided, position: int, tx: Tx) -> None:
@@ -190,67 +220,54 @@ class CaseListProjection(Projection):
             "not_admissible": "not_admissible",
             "referred": "referred",
         }[event.decision]
-        self._timeline(tx, event, position, status=status)
+        self._set(event, position, status=status)
 
     @handle.register
     def _(self, event: Case.Assigned, position: int, tx: Tx) -> None:
-        row = tx.fetchone(
-            "SELECT status FROM {t} WHERE case_id = %s",
-            (str(event.originator_id),),
-            t=self.table("case_list"),
-        )
-        status = "assigned" if row and row[0] == "awaiting_assignment" else None
-        columns: dict[str, Any] = {"consultant_id": str(event.consultant_id)}
-        if status:
-            columns["status"] = status
-        self._timeline(tx, event, position, **columns)
+        row = self._set(event, position, consultant_id=str(event.consultant_id))
+        if row is not None and row["status"] == "awaiting_assignment":
+            row["status"] = "assigned"
 
     @handle.register
     def _(self, event: Case.ActivityRecorded, position: int, tx: Tx) -> None:
-        tx.execute(
-            "UPDATE {t} SET status = 'in_mediation' WHERE case_id = %s"
-            " AND status = 'assigned'",
-            (str(event.originator_id),),
-            t=self.table("case_list"),
-        )
-        self._timeline(tx, event, position)
+        row = self._row(event, position)
+        if row is not None and row["status"] == "assigned":
+            row["status"] = "in_mediation"
 
     @handle.register
     def _(self, event: Case.Suspended, position: int, tx: Tx) -> None:
-        self._timeline(tx, event, position, status="suspended")
+        self._set(event, position, status="suspended")
 
     @handle.register
     def _(self, event: Case.Resumed, position: int, tx: Tx) -> None:
-        status = "in_mediation" if self._had_activity(tx, event) else "assigned"
-        self._timeline(tx, event, position, status=status)
-
-    def _had_activity(self, tx: Tx, event: Any) -> bool:
-        row = tx.fetchone(
-            "SELECT timeline FROM {t} WHERE case_id = %s",
-            (str(event.originator_id),),
-            t=self.table("case_list"),
-        )
-        if row is None:
-            return False
-        return timeline_from_json(row[0]).first_activity_on is not None
+        row = self._row(event, position)
+        if row is not None:
+            # Resumption returns to the status left: in mediation once an
+            # activity was recorded since the (last) assignment.
+            active = self.timelines[row["case_id"]].first_activity_on is not None
+            row["status"] = "in_mediation" if active else "assigned"
 
     @handle.register
     def _(self, event: Case.Closed, position: int, tx: Tx) -> None:
-        self._timeline(tx, event, position, status="closed")
+        self._set(event, position, status="closed")
 
     @handle.register
     def _(self, event: Case.Withdrawn, position: int, tx: Tx) -> None:
-        self._timeline(tx, event, position, status="withdrawn")
+        self._set(event, position, status="withdrawn")
 
     @handle.register
     def _(self, event: Case.Reopened, position: int, tx: Tx) -> None:
-        self._timeline(
-            tx, event, position, status="awaiting_assignment", consultant_id=None
-        )
+        self._set(event, position, status="awaiting_assignment", consultant_id=None)
 
     @handle.register
     def _(self, event: Case.PersonalDataErased, position: int, tx: Tx) -> None:
-        self._update(tx, event, position, pupil_name=None, erased=1)
+        self._set(event, position, pupil_name=None, erased=1)
+
+    def _set(self, event: Any, position: int, **columns: Any) -> dict[str, Any] | None:
+        row = self._row(event, position)
+        if row is not None:
+            row.update(columns)
+        return row
 
 
 def _pupil_name(pupil: Personal) -> str | None:

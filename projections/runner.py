@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from domain.service import CaseService
 from projections.base import (
@@ -88,6 +89,12 @@ class ProjectionRunner:
                 insert_state(tx, projection_class.name, version, BUILDING)
                 row = (0,)
         self.position: int = int(row[0])
+        self._wanted_topics: set[str] | None = None
+        if not projection_class.handles_all_events:
+            handled = projection_class.handled_types()
+            self._wanted_topics = {get_topic(t) for t in handled} | {
+                get_topic(s) for t in handled for s in subclasses(t)
+            }
         self._caught_up_at = time.monotonic()
         self._progress = threading.Condition()
 
@@ -132,9 +139,11 @@ class ProjectionRunner:
             self.position = int(row[0]) if row else self.position
             raise PositionMoved(self.name)
         projection = self.projection
+        projection.preload(tx, events)
         projection.begin_batch(tx)
         for notification, event in zip(notifications, events, strict=True):
-            projection.handle(event, notification.id, tx)
+            if event is not None:
+                projection.handle(event, notification.id, tx)
         projection.end_batch(tx)
         tx.execute(
             "UPDATE {t} SET position = %s WHERE name = %s AND version = %s",
@@ -143,12 +152,17 @@ class ProjectionRunner:
         )
 
     def _decode(self, notifications: Sequence[Notification]) -> list[Any]:
+        """Decode the events the projection handles; the others stay undecoded
+        (``None``) and only advance the position: decoding is most of the work."""
         mapper = self.service.mapper
+        wanted = self._wanted_topics
+        chosen = [n for n in notifications if wanted is None or n.topic in wanted]
         if self.projection.needs_personal_data:
-            self.service.keyring.prefetch(
-                {UUID(str(n.originator_id)) for n in notifications}
-            )
-        return [mapper.to_domain_event(n) for n in notifications]
+            self.service.keyring.prefetch({UUID(str(n.originator_id)) for n in chosen})
+        return [
+            mapper.to_domain_event(n) if wanted is None or n.topic in wanted else None
+            for n in notifications
+        ]
 
     def _advanced(self, position: int, at_head: bool) -> None:
         with self._progress:
@@ -422,3 +436,13 @@ def _report(
         compared_with_old=compared,
         seconds=time.monotonic() - started,
     )
+
+
+def subclasses(cls: type) -> set[type]:
+    """Every subclass, at any depth (a handler for a base class takes them all)."""
+    found: set[type] = set()
+    children: list[type] = cls.__subclasses__()
+    for child in children:
+        found.add(child)
+        found |= subclasses(child)
+    return found

@@ -44,6 +44,7 @@ def canaries() -> dict[str, str]:
             "summary",
             "party",
             "suspension",
+            "withdrawal",
         )
     }
 
@@ -143,6 +144,7 @@ def test_erasure_leaves_no_personal_data_and_the_case_still_replays(
         assert key.hex() in dump, "the key is stored in the database"
         assert not [v for v in c.values() if v in dump], "sealed even before erasure"
 
+        service.withdraw(case_id, c["withdrawal"], by=INTAKE)
         service.erase_personal_data(
             case_id, ErasureReason.DATA_SUBJECT_REQUEST, by=COORDINATOR
         )
@@ -162,7 +164,8 @@ def test_erasure_leaves_no_personal_data_and_the_case_still_replays(
         assert case.requester.erased
         assert case.account.erased
         assert all(a["summary"].erased for a in case.activities)
-        assert case.status == Status.SUSPENDED
+        assert case.status == Status.WITHDRAWN
+        assert case.timeline.pauses[-1].end is not None, "withdrawal ends the pause"
         assert case.sector == "po"
         assert case.region == "noord-holland"
         assert case.category == "toelating"
@@ -175,7 +178,7 @@ def test_erasure_leaves_no_personal_data_and_the_case_still_replays(
         assert replayed.status == case.status
         assert replayed.version == case.version
         with pytest.raises(IllegalTransition) as refused:
-            reader.resume(case_id, None, by=COORDINATOR)
+            reader.reopen(case_id, "opnieuw", by=COORDINATOR)
         assert refused.value.rule == "personal-data-erased"
     finally:
         reader.close()
@@ -190,6 +193,7 @@ def test_erased_key_bytes_are_not_left_in_the_sqlite_files(
         case_id = service.register(registration(), by=INTAKE).case.id
         key = service.keyring.key_for(case_id)
         assert key is not None
+        service.withdraw(case_id, "Ouders trekken aanmelding in", by=INTAKE)
         service.erase_personal_data(
             case_id, ErasureReason.RETENTION_EXPIRED, by=COORDINATOR
         )

@@ -13,6 +13,7 @@ from projections.db import Database, Tx
 class ProbeProjection(Projection):
     name = "probe"
     tables = ("probe",)
+    handles_all_events = True
 
     def create_tables(self, tx: Tx, db: Database) -> None:
         tx.execute(
