@@ -1,0 +1,80 @@
+# Dossier's developer commands; the README's commands are these targets.
+# Needs only python3 (3.11) with pip and venv; `make lock` brings uv into the venv itself.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp that says the venv holds exactly what requirements.lock and pyproject.toml ask for.
+INSTALLED := $(VENV)/.installed
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k erasure"`.
+PYTEST_ARGS ?=
+# `make lock UPGRADE=1` moves every pin to the newest release the ranges allow;
+# without it, uv keeps the pins already in requirements.lock where they still fit.
+UPGRADE ?=
+
+.PHONY: help venv run test lint bench lock clean
+
+help: ## list the targets
+	@echo "Dossier: make <target>"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-8s %s\n", $$1, $$2}'
+
+venv: $(INSTALLED) ## create .venv from requirements.lock (hash-checked) plus the project, editable
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --require-hashes -r requirements.lock
+	$(BIN)/pip install --no-deps -e .
+	touch $@
+
+run: venv ## load the demo data if the store is empty, then show the summary
+	$(BIN)/dossier demo --if-empty && $(BIN)/dossier summary
+
+test: venv ## run the test suite on 2 workers (needs PostgreSQL; see DOSSIER_TEST_POSTGRES_URL)
+	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
+
+# Every check runs even when an earlier one fails, so one run shows all of them.
+lint: venv ## ruff check, ruff format --check, mypy, import-linter contracts
+	@failed=(); \
+	for check in "ruff check ." "ruff format --check ." "mypy" "lint-imports"; do \
+		echo "--- $$check"; \
+		$(BIN)/$$check || failed+=("$$check"); \
+	done; \
+	if (( $${#failed[@]} )); then \
+		printf 'lint failed: %s\n' "$${failed[@]}"; exit 1; \
+	fi
+
+# Files whose name starts with an underscore are helpers, not benchmarks.
+bench: venv ## run every bench/*.py script with the venv's python
+	@shopt -s nullglob; \
+	scripts=(); \
+	for script in bench/*.py; do \
+		[[ $$(basename "$$script") == _* ]] || scripts+=("$$script"); \
+	done; \
+	if (( $${#scripts[@]} == 0 )); then \
+		echo "no benchmarks in bench/ yet: nothing to run"; exit 0; \
+	fi; \
+	for script in "$${scripts[@]}"; do \
+		echo "--- $$script"; \
+		$(BIN)/python "$$script"; \
+	done
+
+lock: ## regenerate requirements.lock (runtime + dev, Python 3.11, Linux x86_64, with hashes)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/pip install uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		$(if $(UPGRADE),--upgrade) -o requirements.lock
+	@# uv rewrites its own header; ours goes first so it survives every regeneration.
+	{ echo '# Regenerate with `make lock` (`make lock UPGRADE=1` to raise pins); do not edit by hand.'; \
+	  grep -v '^# Regenerate with `make lock`' requirements.lock; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
+
+clean: ## remove .venv and var/
+	rm -rf $(VENV) var
