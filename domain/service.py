@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, cast
@@ -53,6 +55,7 @@ from domain.values import (
 )
 
 REFERENCE_ATTEMPTS = 20
+_save_records: ContextVar[dict[str, Any]] = ContextVar("save_records", default={})  # noqa: B039
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,13 @@ class CaseService(Application[UUID]):
 
     # --- cases: commands ----------------------------------------------------------
 
-    def register(self, registration: Registration, *, by: Actor) -> Result:
+    @staticmethod
+    def new_case_id() -> UUID:
+        return uuid4()
+
+    def register(
+        self, registration: Registration, *, by: Actor, case_id: UUID | None = None
+    ) -> Result:
         """Register a case (aanmelding) under a new unique reference."""
         check_permitted(by, Command.REGISTER)
         now = self.clock.now()
@@ -140,18 +149,19 @@ class CaseService(Application[UUID]):
                 # One registration at a time per process; across processes
                 # (several API replicas) the counter's version decides.
                 with self._registering:
-                    return self._register_once(registration, by, now)
+                    return self._register_once(
+                        registration, by, now, case_id or uuid4()
+                    )
             except ConcurrentUpdate:
                 # Another process drew the same number: back off, draw again.
                 time.sleep(random.uniform(0, 0.002) * (attempt + 1))  # noqa: S311
         raise ConcurrentUpdate("could not draw a unique case reference; try again")
 
     def _register_once(
-        self, registration: Registration, by: Actor, now: datetime
+        self, registration: Registration, by: Actor, now: datetime, case_id: UUID
     ) -> Result:
         counter = self._reference_counter(local_date(now).year, now)
         reference = counter.issue(now)
-        case_id = uuid4()
         case = Case.register(
             case_id=case_id,
             reference=reference,
@@ -162,8 +172,9 @@ class CaseService(Application[UUID]):
         index = CaseReference.create(reference, case_id, now)
         key = self.keyring.new_key()
         with PendingKeys({case_id: key}):
+            # The case last, so the position reached is its own event's.
             position = self.save_changes(
-                counter, case, index, new_case_keys={case_id: key}
+                counter, index, case, new_case_keys={case_id: key}
             )
         return Result(case, position)
 
@@ -395,8 +406,19 @@ class CaseService(Application[UUID]):
         act(case, self.clock.now())
         return Result(case, self.save_changes(case))
 
+    @contextmanager
+    def recording(self, **records: Any) -> Iterator[None]:
+        """Commands given inside record these too, in their events' transaction
+        (the stores' business: for example an HTTP request's idempotency key)."""
+        token = _save_records.set({**_save_records.get(), **records})
+        try:
+            yield
+        finally:
+            _save_records.reset(token)
+
     def save_changes(self, *aggregates: Any, **kwargs: Any) -> int:
         """Save aggregates in one transaction; a conflict is the domain's error."""
+        kwargs = {**_save_records.get(), **kwargs}
         try:
             recordings = self.save(*aggregates, **kwargs)
         except IntegrityError:
@@ -457,10 +479,10 @@ class CaseService(Application[UUID]):
 
     def history(self, case_id: UUID) -> list[HistoryEntry]:
         """The case's events in order, personal values opened where the key exists."""
-        entries = [history_entry(e) for e in self.events.get(case_id)]
-        if not entries or entries[0].type != "Registered":
+        events = list(self.events.get(case_id))
+        if not events or not isinstance(events[0], Case.Registered):
             raise CaseNotFound(f"no case {case_id}")
-        return entries
+        return [history_entry(e) for e in events]
 
     # --- consultants ----------------------------------------------------------------
 

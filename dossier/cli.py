@@ -36,7 +36,7 @@ from domain.case import AMSTERDAM, Case, local_date
 from domain.clock import Clock
 from domain.errors import CaseNotFound, ConsultantNotFound, DossierError
 from domain.service import CaseService
-from domain.values import Actor, ErasureReason, Personal, Role
+from domain.values import Actor, ErasureReason, Personal, Role, Status
 from dossier.bootstrap import build_service
 from dossier.demo import DemoSummary, SettableClock, seed
 from dossier.settings import Settings
@@ -44,8 +44,9 @@ from dossier.settings import Settings
 CLI_ACTOR = Actor("cli", Role.COORDINATOR)
 PAGE = 1000  # notifications read per query when counting the store's events
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No markup: free text such as a case's account is printed as it was written.
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 
 class CliError(Exception):
@@ -106,7 +107,10 @@ def session(
     try:
         if must_exist:
             _check_store_exists(Settings())
-        settings, service = compose(clock)
+        try:
+            settings, service = compose(clock)
+        except OSError as error:  # such as a data directory that cannot be made
+            raise CliError(f"the store could not be opened: {error}") from None
         yield settings, service
     except CliError as error:
         _fail(str(error))
@@ -114,8 +118,8 @@ def session(
         _fail(_settings_problem(error))
     except DossierError as error:
         _fail(str(error))
-    except (PersistenceError, psycopg.Error, sqlite3.Error, OSError) as error:
-        _fail(f"the store could not be used: {_first_line(error)}")
+    except (PersistenceError, psycopg.Error, sqlite3.Error) as error:
+        _fail(f"the store ({_where(Settings())}) failed: {_first_line(error)}")
     finally:
         if service is not None:
             service.factory.close()
@@ -171,8 +175,12 @@ def _where(settings: Settings) -> str:
 
 class _Rate(ProgressColumn):
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.0f} cases/s")
+        # The average so far: the recent rate swings, as recent cases (recorded
+        # last) have short lives.
+        elapsed = task.elapsed
+        if not elapsed:
+            return Text("")
+        return Text(f"{task.completed / elapsed:,.0f} cases/s")
 
 
 @app.command()
@@ -195,7 +203,8 @@ def demo(
         if if_empty and held:
             out.print(
                 f"The store ({_where(settings)}) already holds {held:,} events; "
-                "nothing seeded."
+                "nothing seeded.",
+                soft_wrap=True,
             )
             return
         columns = (
@@ -384,7 +393,9 @@ def _print_case(service: CaseService, case: Case, today: date) -> None:
     ]
     for step, p in sorted(case.prerequisites.items()):
         if p["kind"] == "recorded":
-            rows.append((step, f"recorded, on {p['date']}; {_p(p['note'])}"))
+            note = _p(p["note"])
+            text = f"recorded: took place on {p['date']}"
+            rows.append((step, text if note == "-" else f"{text}; {note}"))
         else:
             rows.append((step, f"waived: {_p(p['reason'])}"))
     if case.prerequisites_decision is not None:
@@ -402,7 +413,8 @@ def _print_case(service: CaseService, case: Case, today: date) -> None:
         rows.append(("consultant", _consultant(service, case.consultant_id)))
     if len(case.assignments) > 1:
         rows.append(("assignments", str(len(case.assignments))))
-    if case.suspension_reason is not None:
+    # The reason is news only while the case is suspended.
+    if case.status == Status.SUSPENDED and case.suspension_reason is not None:
         rows.append(("suspended because", _p(case.suspension_reason)))
     if case.outcome is not None:
         o = case.outcome

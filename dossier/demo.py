@@ -207,9 +207,17 @@ WAIVER_REASONS: dict[Step, tuple[str, ...]] = {
         "Samenwerkingsverband is zelf partij in het geschil.",
     ),
 }
+FIRST_CONTACT = "Telefonisch kennismakingsgesprek met de aanmelder."
+REQUESTER_PARTY: dict[RequesterRole, str] = {
+    RequesterRole.PUPIL: "leerling",
+    RequesterRole.SCHOOL: "school",
+    RequesterRole.SAMENWERKINGSVERBAND: "samenwerkingsverband",
+    RequesterRole.LEERPLICHT: "leerplicht",
+    RequesterRole.CARE_PROVIDER: "jeugdhulp",
+}
 ACTIVITIES: dict[ActivityKind, tuple[str, ...]] = {
     ActivityKind.CONTACT: (
-        "Telefonisch kennismakingsgesprek met de ouders.",
+        "Contact met de ouders over de voortgang.",
         "Contact met de school over de stand van zaken.",
         "Contact met het samenwerkingsverband.",
     ),
@@ -679,7 +687,7 @@ class _Planner:
         # First contact: the norm is 5 working days; most make it, some do not.
         n = rng.choices(range(1, 11), weights=(20, 20, 18, 14, 10, 6, 4, 3, 3, 2))[0]
         t = self.working_days_later(t, n)
-        steps.append((t, _activity(ActivityKind.CONTACT)))
+        steps.append((t, _activity(ActivityKind.CONTACT, first=True)))
         more = rng.randint(1, 3) if short else rng.randint(2, 8)
         suspend_after = rng.randint(1, more) if rng.random() < P_SUSPENDED else None
         reassign_after = 1 if not short and rng.random() < P_REASSIGNED else None
@@ -718,8 +726,10 @@ class _Planner:
             return steps
         cut = self.rng.randint(1, len(steps) - 1)
         before, after = steps[cut - 1][0], steps[cut][0]
-        at = before + (after - before) * self.rng.uniform(0.2, 0.9)
-        at = max(at, before + timedelta(seconds=1))
+        between = before + (after - before) * self.rng.uniform(0.2, 0.9)
+        at = self.moment_on(self.working_day(local_date(between)), before)
+        if not before < at < after:  # no office hours left in between
+            at = before + (after - before) / 2
         return [*steps[:cut], (at, _withdraw(self.rng.choice(WITHDRAW_REASONS)))]
 
 
@@ -821,15 +831,20 @@ def _consultant(case: _Case) -> _Consultant:
     return case.consultant
 
 
-def _activity(kind: ActivityKind) -> Action:
+def _activity(kind: ActivityKind, *, first: bool = False) -> Action:
     def act(s: _Seeder, case: _Case) -> None:
         now = s.service.clock.now()
-        parties = s.rng.sample(PARTIES, s.rng.randint(1, 3))
+        if first:  # the consultant's first contact is with the requester
+            role = case.registration.requester.role
+            summary, parties = FIRST_CONTACT, [REQUESTER_PARTY.get(role, "ouders")]
+        else:
+            summary = s.rng.choice(ACTIVITIES[kind])
+            parties = s.rng.sample(PARTIES, s.rng.randint(1, 3))
         result = s.service.record_activity(
             _case_id(case),
             kind,
             local_date(now),
-            s.rng.choice(ACTIVITIES[kind]),
+            summary,
             parties,
             by=_consultant(case).actor,
         )

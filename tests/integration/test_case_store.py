@@ -66,6 +66,18 @@ def test_unknown_case_is_not_found(service: CaseService) -> None:
         service.get_case(uuid4())
 
 
+def test_a_consultant_id_is_no_case_and_has_no_case_history(
+    service: CaseService,
+) -> None:
+    consultant = service.register_consultant(
+        "Carla Smit", Region.UTRECHT, Service.ONDERWIJSCONSULENT, 30, by=COORDINATOR
+    )
+    with pytest.raises(CaseNotFound):
+        service.get_case(consultant.id)
+    with pytest.raises(CaseNotFound):
+        service.history(consultant.id)
+
+
 def test_a_case_goes_through_its_whole_life(service: CaseService) -> None:
     case_id, consultant_id = assigned_case(service)
     consultant = consultant_actor(consultant_id)
