@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -40,6 +40,8 @@ class Projection(ABC):
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    # The queries on this read model: built from {base table: versioned table}.
+    view_class: ClassVar[Callable[[Mapping[str, str]], Any]]
     # Whether handlers need personal data opened (only then are keys read).
     needs_personal_data: ClassVar[bool] = False
     # Whether the base case of ``handle`` does work for every event (else only

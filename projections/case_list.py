@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import singledispatchmethod
@@ -336,8 +336,13 @@ class CaseListView:
         "consultant_id",
     )
 
-    def __init__(self, table: str) -> None:
-        self.table = table
+    def __init__(self, tables: Mapping[str, str]) -> None:
+        self.table = tables["case_list"]
+
+    @classmethod
+    def for_version(cls, version: int) -> CaseListView:
+        projection = CaseListProjection(version)
+        return cls({base: projection.table(base) for base in projection.tables})
 
     def page(
         self, tx: Tx, f: CaseFilter, *, limit: int, cursor: str | None
@@ -434,3 +439,6 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         return float(registered_at), str(case_id)
     except (ValueError, TypeError) as error:
         raise BadCursor("cursor is not valid") from error
+
+
+CaseListProjection.view_class = CaseListView

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
 from projections.case_list import CaseListProjection
+from projections.dashboard import DashboardProjection
+from projections.deadlines import DeadlinesProjection
+from projections.workload import WorkloadProjection
 
-PROJECTIONS: dict[str, type[Projection]] = {
-    cls.name: cls for cls in (CaseListProjection,)
-}
+
+def all_projections(intake_norm_weeks: int = 6) -> dict[str, type[Projection]]:
+    """The read models, configured (the deadlines know the intake norm)."""
+    classes: list[type[Projection]] = [
+        CaseListProjection,
+        DashboardProjection,
+        DeadlinesProjection.configured(intake_norm_weeks=intake_norm_weeks),
+        WorkloadProjection,
+        AuditTrailProjection,
+    ]
+    return {cls.name: cls for cls in classes}
 
 
-def resolve(names: list[str] | None) -> list[type[Projection]]:
+def resolve(
+    names: list[str] | None, *, intake_norm_weeks: int = 6
+) -> list[type[Projection]]:
     """The projection classes named (all when none); ValueError names the unknown."""
+    known = all_projections(intake_norm_weeks)
     if not names:
-        return list(PROJECTIONS.values())
-    unknown = [n for n in names if n not in PROJECTIONS]
+        return list(known.values())
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(
-            f"unknown projection {', '.join(unknown)}; known: {', '.join(PROJECTIONS)}"
+            f"unknown projection {', '.join(unknown)}; known: {', '.join(known)}"
         )
-    return [PROJECTIONS[n] for n in names]
+    return [known[n] for n in names]

@@ -28,7 +28,9 @@ def run_worker(
     """Run the named projections until SIGTERM/SIGINT (or ``stop``): the batch in
     hand finishes and commits, then the process exits cleanly."""
     configure_logging(settings.log_format)
-    classes = resolve(list(names) if names else None)
+    classes = resolve(
+        list(names) if names else None, intake_norm_weeks=settings.intake_norm_weeks
+    )
     stop = stop or threading.Event()
     service = build_service(settings)
     db = build_read_database(settings)

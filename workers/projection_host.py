@@ -18,6 +18,7 @@ from psycopg.sql import SQL, Identifier
 from domain.service import CaseService
 from projections.base import Projection
 from projections.db import Database
+from projections.deadlines import DeadlinesProjection
 from projections.runner import Lag, ProjectionRunner
 
 log = structlog.get_logger(__name__)
@@ -33,12 +34,14 @@ class ProjectionHost:
         poll_seconds: float = 1.0,
         listen_url: str | None = None,
         channel: str = "dossier_events",
+        refresh_seconds: float = 300.0,
     ) -> None:
         self.service = service
         self.db = db
         self.poll_seconds = poll_seconds
         self.listen_url = listen_url
         self.channel = channel
+        self.refresh_seconds = refresh_seconds
         self.runners = {cls.name: ProjectionRunner(service, db, cls) for cls in classes}
         self._stop = threading.Event()
         self._wakeups = {name: threading.Event() for name in self.runners}
@@ -55,6 +58,12 @@ class ProjectionHost:
             )
             thread.start()
             self._threads.append(thread)
+        if "deadlines" in self.runners:
+            watcher = threading.Thread(
+                target=self._watch_deadlines, name="deadline-watcher", daemon=True
+            )
+            watcher.start()
+            self._threads.append(watcher)
         if self.listen_url is not None:
             listener = threading.Thread(
                 target=self._listen, name="projection-listen", daemon=True
@@ -84,6 +93,22 @@ class ProjectionHost:
             except psycopg.Error:
                 log.warning("projection_listen_lost", retry_in=self.poll_seconds)
                 self._stop.wait(self.poll_seconds)
+
+    def _watch_deadlines(self) -> None:
+        """As days pass, running clocks become at risk and then missed without any
+        new event: refresh their states now and then (on the serving version)."""
+        runner = self.runners["deadlines"]
+        while not self._stop.is_set():
+            try:
+                projection = runner.projection
+                if isinstance(projection, DeadlinesProjection):
+                    with self.db.transaction() as tx:
+                        changed = projection.refresh(tx, projection.rules.today())
+                    if changed:
+                        log.info("deadlines_refreshed", changed=changed)
+            except Exception:
+                log.exception("deadline_refresh_failed")
+            self._stop.wait(self.refresh_seconds)
 
     def wake(self) -> None:
         for wakeup in self._wakeups.values():

@@ -137,7 +137,7 @@ def test_case_list_shows_each_case_with_its_status_and_filters(
     service.decide_intake(b, IntakeDecision.ADMISSIBLE, by=INTAKE)
     runner = ProjectionRunner(service, read_db, CaseListProjection)
     runner.catch_up()
-    view = CaseListView(runner.projection.table("case_list"))
+    view = CaseListView.for_version(runner.version)
 
     with read_db.reading() as tx:
         everything = view.page(tx, CaseFilter(), limit=10, cursor=None)
@@ -161,12 +161,14 @@ def test_rebuild_switches_to_a_verified_new_version_while_the_old_one_serves(
         service.register(registration(), by=INTAKE)
     live = ProjectionRunner(service, read_db, CaseListProjection)
     live.catch_up()
-    old_table = live.projection.table("case_list")
+    old_version = live.version
     seen_during_rebuild: list[int] = []
 
     def read_old(_: int, __: int) -> None:
         with read_db.reading() as tx:
-            page = CaseListView(old_table).page(tx, CaseFilter(), limit=50, cursor=None)
+            page = CaseListView.for_version(old_version).page(
+                tx, CaseFilter(), limit=50, cursor=None
+            )
         seen_during_rebuild.append(len(page.rows))
 
     service.register(registration(), by=INTAKE)  # the serving version lags by one
