@@ -33,8 +33,14 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/pip install --no-deps -e .
 	touch $@
 
-run: venv ## load the demo data if the store is empty, then show the summary
-	$(BIN)/dossier demo --if-empty && $(BIN)/dossier summary
+run: venv ## demo data (first time), fresh demo tokens, then serve on SQLite under ./var/
+	$(BIN)/dossier demo --if-empty
+	$(BIN)/dossier projections catch-up
+	$(BIN)/dossier users demo
+	@echo
+	@echo "Dossier: API docs at http://$${DOSSIER_HOST:-127.0.0.1}:$${DOSSIER_PORT:-8000}/docs"
+	@echo "(Authorize with one of the tokens above; Ctrl-C stops the service.)"
+	$(BIN)/dossier serve
 
 test: venv ## run the test suite on 2 workers (needs PostgreSQL; see DOSSIER_TEST_POSTGRES_URL)
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)

@@ -49,4 +49,4 @@ ALLOWED: dict[Command, frozenset[Role]] = {
 
 def check_permitted(actor: Actor, command: Command) -> None:
     if actor.role not in ALLOWED[command]:
-        raise NotPermitted(f"a {actor.role} may not {command.replace('_', ' ')}")
+        raise NotPermitted(f"the {actor.role} role may not {command.replace('_', ' ')}")

@@ -532,3 +532,13 @@ def case_erase(
             f"Personal data of {result.case.reference} erased "
             f"({reason.value}); its history and statistics remain."
         )
+
+
+def _with_operations() -> None:
+    # The operators' commands live in their own module, which builds on this one.
+    from dossier.cli_ops import register_ops
+
+    register_ops(app)
+
+
+_with_operations()

@@ -28,6 +28,21 @@ class Settings(BaseSettings):
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
     pool_size: int = Field(default=5, ge=1, le=100)
     log_format: str = Field(default="console", pattern="^(console|json)$")
+    host: str = Field(default="127.0.0.1", description="where `dossier serve` listens")
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=32, description="uvicorn processes")
+    embedded_projections: bool | None = Field(
+        default=None,
+        description="run the read models inside the service process; unset means "
+        "yes on SQLite, no on PostgreSQL (run `dossier worker` beside it)",
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @property
+    def runs_projections_inside(self) -> bool:
+        if self.embedded_projections is None:
+            return not self.uses_postgres
+        return self.embedded_projections
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -95,6 +96,55 @@ def new_keys(kwargs: dict[str, Any]) -> dict[UUID, bytes]:
     return keys
 
 
+IDEMPOTENCY_TABLE = "idempotency_keys"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """A request's Idempotency-Key, recorded in the transaction of its events:
+    either both are stored or neither, so a retry can never record twice."""
+
+    user_id: str
+    key: str
+    fingerprint: str
+    resource_id: UUID
+    status_code: int
+
+    def row(self, stored_events: Sequence[StoredEvent]) -> tuple[Any, ...]:
+        version = max(
+            (
+                e.originator_version
+                for e in stored_events
+                if str(e.originator_id) == str(self.resource_id)
+            ),
+            default=0,
+        )
+        return (
+            self.user_id,
+            self.key,
+            self.fingerprint,
+            str(self.resource_id),
+            version,
+            self.status_code,
+            time.time(),
+        )
+
+
+def idempotency_rows(
+    kwargs: dict[str, Any], stored_events: Sequence[StoredEvent]
+) -> list[tuple[Any, ...]]:
+    record = kwargs.get("idempotency")
+    return [record.row(stored_events)] if isinstance(record, IdempotencyRecord) else []
+
+
+IDEMPOTENCY_COLUMNS = (
+    "user_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " resource_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " status_code INTEGER NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
+    " PRIMARY KEY (user_id, key)"
+)
+
+
 # --- SQLite -------------------------------------------------------------------------
 
 
@@ -104,6 +154,7 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
             "case_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS})",
         ]
 
     def _insert_events(
@@ -114,6 +165,8 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         for case_id, key in new_keys(kwargs).items():
             c.execute(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", (case_id.hex, key))
+        for row in idempotency_rows(kwargs, stored_events):
+            c.execute(f"INSERT INTO {IDEMPOTENCY_TABLE} VALUES (?,?,?,?,?,?,?)", row)
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -166,6 +219,15 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         self.insert_key_statement = SQL("INSERT INTO {} VALUES (%s, %s)").format(
             self.key_table
         )
+        idempotency_table = Identifier(datastore.schema, IDEMPOTENCY_TABLE)
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {} (" + IDEMPOTENCY_COLUMNS + ")").format(
+                idempotency_table
+            )
+        )
+        self.insert_idempotency_statement = SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(idempotency_table)
 
     def _insert_events(
         self,
@@ -176,6 +238,8 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         keys = new_keys(kwargs)
         if keys:
             curs.executemany(self.insert_key_statement, list(keys.items()))
+        for row in idempotency_rows(kwargs, stored_events):
+            curs.execute(self.insert_idempotency_statement, row)
         super()._insert_events(curs, stored_events, **kwargs)
 
 

@@ -1,0 +1,38 @@
+"""The FastAPI application: routers, problem details, logging and metrics."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import observability, problems
+from api.container import Container
+from api.reads import prepare_access_log
+from api.routers import audit, cases, consultants, dashboard, health
+
+DESCRIPTION = """\
+Dossier's HTTP API for the onderwijs(zorg)consulenten's case management.
+
+Authenticate with `Authorization: Bearer <token>` (`dossier users add NAME --role
+ROLE` prints one). Errors are `application/problem+json` (RFC 9457). Commands
+answer with the case, its `ETag` and the log position reached (`X-Log-Position`);
+send `If-Match` to refuse a stale write (412) and `Idempotency-Key` to retry
+safely. Read-model queries take `min_position` to read their own writes.
+"""
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="Dossier",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+    )
+    app.state.container = container
+    metrics = observability.Metrics(container)
+    app.state.metrics = metrics
+    prepare_access_log(container)
+    problems.install(app)
+    observability.install(app, metrics)
+    for module in (cases, consultants, dashboard, audit, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,63 @@
+"""What the HTTP layer is handed by its composition root: the parts it talks to."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from domain.service import CaseService
+from dossier.settings import Settings
+from dossier.users import UserStore
+from projections.base import SERVING, STATE_TABLE
+from projections.db import Database
+
+
+class Projections(Protocol):
+    """In-process projection runners, when this process runs them."""
+
+    def wait_for(
+        self, position: int, timeout: float, names: Sequence[str] | None = None
+    ) -> bool: ...
+
+
+@dataclass
+class Container:
+    settings: Settings
+    service: CaseService
+    db: Database
+    users: UserStore
+    projections: Projections | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    # Readiness: the last position seen per projection, and since when.
+    progress: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def wait_for(self, position: int, timeout: float, names: Sequence[str]) -> bool:
+        """Read-your-writes: wait until the named read models processed
+        ``position``. In-process runners signal at once; otherwise the tracking
+        rows are polled every few milliseconds."""
+        if self.projections is not None:
+            return self.projections.wait_for(position, timeout, names)
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            if self._tracked_at_least(position, names):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _tracked_at_least(self, position: int, names: Sequence[str]) -> bool:
+        marks = ", ".join(["%s"] * len(names))
+        with self.db.reading() as tx:
+            rows = tx.fetchall(
+                "SELECT name, position FROM {t} WHERE status = %s AND name IN ("
+                + marks
+                + ")",
+                (SERVING, *names),
+                t=STATE_TABLE,
+            )
+        positions = {str(r[0]): int(r[1]) for r in rows}
+        return all(positions.get(n, -1) >= position for n in names)

@@ -1,0 +1,94 @@
+"""How domain objects are shown over HTTP: personal fields null once erased."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas import CasePublic, DeadlinePublic
+from domain.case import Case
+from domain.deadlines import Deadline
+from domain.service import plain
+from domain.values import Personal, Status
+
+
+def _text(value: Personal | None) -> str | None:
+    if value is None:
+        return None
+    got = value.get()
+    return str(got) if got is not None else None
+
+
+def case_public(
+    case: Case, deadlines: tuple[Deadline, ...], log_position: int | None = None
+) -> CasePublic:
+    pupil = case.pupil
+    requester = case.requester
+    return CasePublic(
+        id=case.id,
+        reference=case.reference,
+        status=str(case.status),
+        version=case.version,
+        registered_at=case.created_on,
+        erased=case.erased,
+        channel=case.channel,
+        requester={
+            "role": case.requester_role,
+            "name": requester.get("name"),
+            "email": requester.get("email"),
+            "phone": requester.get("phone"),
+            "erased": requester.erased,
+        },
+        consent_given=case.consent_given,
+        pupil={
+            "name": pupil.get("name"),
+            "birth_date": pupil.get("birth_date"),
+            "municipality": case.municipality,
+            "pc4": case.pc4,
+            "erased": pupil.erased,
+        },
+        school={"name": case.school_name, "brin": case.brin, "cluster": case.cluster},
+        sector=case.sector,
+        samenwerkingsverband=case.samenwerkingsverband,
+        region=case.region,
+        category=case.category,
+        service=case.service,
+        at_home_since=case.at_home_since,
+        receives_education=case.receives_education,
+        school_decision_on=case.school_decision_on,
+        account=_text(case.account),
+        prerequisites=[
+            {"step": step, **plain(p)} for step, p in sorted(case.prerequisites.items())
+        ],
+        prerequisites_decision=case.prerequisites_decision,
+        intake=plain(case.intake),
+        consultant_id=case.consultant_id,
+        assignments=plain(case.assignments),
+        activities=plain(case.activities),
+        suspended=case.status == Status.SUSPENDED,
+        suspension_reason=_text(case.suspension_reason),
+        outcome=plain(case.outcome),
+        withdrawal_reason=_text(case.withdrawal_reason),
+        reopenings=plain(case.reopenings),
+        deadlines=[deadline_public(d) for d in deadlines],
+        log_position=log_position,
+    )
+
+
+def deadline_public(d: Deadline) -> DeadlinePublic:
+    return DeadlinePublic(
+        name=d.name,
+        started_on=d.started_on,
+        due=d.due,
+        state=str(d.state),
+        met_on=d.met_on,
+    )
+
+
+def history_public(entry: Any) -> dict[str, Any]:
+    return {
+        "version": entry.version,
+        "type": entry.type,
+        "recorded_at": entry.recorded_at,
+        "actor": entry.actor.as_dict() if entry.actor else None,
+        "data": entry.data,
+    }

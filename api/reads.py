@@ -1,0 +1,83 @@
+"""Reading read models over HTTP: the serving version, min_position, and logging
+every read of personal data in the access log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request
+
+from api.container import Container
+from api.problems import Problem
+from domain.values import Actor
+from projections.audit_trail import create_access_log, record_access
+from projections.base import Projection
+from projections.runner import serving_version
+
+READ_WAIT_SECONDS = 3.0
+
+
+def serving_view(
+    container: Container,
+    projection_class: type[Projection],
+    min_position: int | None,
+) -> tuple[Any, int]:
+    """The view class's instance on the serving version (waiting, when asked, for
+    ``min_position``), and that version. The view class is ``projection.View``."""
+    if min_position is not None and not container.wait_for(
+        min_position, READ_WAIT_SECONDS, [projection_class.name]
+    ):
+        raise Problem(
+            503,
+            "read-model-behind",
+            "Read model behind",
+            f"{projection_class.name} has not yet reached position {min_position}",
+            headers={"Retry-After": "1"},
+        )
+    with container.db.reading() as tx:
+        version = serving_version(tx, projection_class.name)
+    if version is None:
+        raise Problem(
+            503,
+            "read-model-missing",
+            "Read model not built",
+            f"{projection_class.name} has not been built yet",
+            headers={"Retry-After": "5"},
+        )
+    projection = projection_class(version)
+    tables = {base: projection.table(base) for base in projection.tables}
+    return projection_class.view_class(tables), version
+
+
+def log_reads(
+    container: Container,
+    actor: Actor,
+    request: Request,
+    case_ids: Sequence[UUID],
+    purpose: str,
+) -> None:
+    """Write who read which case's personal data, when, through which route."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    # The service's clock, so reads and changes interleave truly in the trail.
+    now = container.service.clock.now()
+    with container.db.transaction() as tx:
+        targets: list[UUID | None] = list(case_ids) or [None]
+        for case_id in targets:
+            record_access(
+                tx,
+                case_id=case_id,
+                actor_id=actor.user_id,
+                role=actor.role,
+                request_id=actor.request_id,
+                route=path,
+                purpose=purpose,
+                at=now,
+            )
+
+
+def prepare_access_log(container: Container) -> None:
+    with container.db.transaction() as tx:
+        create_access_log(tx, container.db)

@@ -1,0 +1,95 @@
+"""For auditors: the global event feed and the trail of who changed or read what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.deps import ActorDep, ContainerDep, roles
+from api.problems import Problem
+from api.reads import log_reads, serving_view
+from api.schemas import FeedPublic
+from domain.case import Case
+from domain.service import history_entry
+from domain.values import Role
+from projections.audit_trail import AuditTrailProjection
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+AUDITOR = roles(Role.AUDITOR)
+
+
+@router.get("/events", response_model=FeedPublic, dependencies=[Depends(AUDITOR)])
+def events(
+    request: Request,
+    *,
+    container: ContainerDep,
+    actor: ActorDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Every event in log order after a position: case, type, time, actor, data."""
+    notifications = container.service.recorder.select_notifications(
+        start=after + 1, limit=limit
+    )
+    items: list[dict[str, Any]] = []
+    case_ids: list[UUID] = []
+    for n in notifications:
+        event = container.service.mapper.to_domain_event(n)
+        entry = history_entry(event)
+        is_case = isinstance(event, Case.Event | Case.Registered)
+        if is_case:
+            case_ids.append(event.originator_id)
+        items.append(
+            {
+                "position": n.id,
+                "case_id": event.originator_id if is_case else None,
+                "aggregate_id": event.originator_id,
+                "aggregate_version": entry.version,
+                "type": f"{type(event).__qualname__}",
+                "recorded_at": entry.recorded_at,
+                "actor": entry.actor.as_dict() if entry.actor else None,
+                "data": entry.data,
+            }
+        )
+    if case_ids:
+        log_reads(container, actor, request, sorted(set(case_ids)), "event_feed")
+    next_after = notifications[-1].id if len(notifications) == limit else None
+    return {"items": items, "next_after": next_after}
+
+
+@router.get("/trail", dependencies=[Depends(AUDITOR)])
+def trail(
+    *,
+    container: ContainerDep,
+    case_id: UUID | None = None,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    """Who changed or read what: changes with old and new values, and reads."""
+    for name, moment in (("from", from_), ("to", to)):
+        if moment is not None and moment.tzinfo is None:
+            raise Problem(
+                422, "invalid-request", "Invalid request", f"{name} needs a UTC offset"
+            )
+    view, _ = serving_view(container, AuditTrailProjection, min_position)
+    try:
+        with container.db.reading() as tx:
+            items, next_cursor = view.trail(
+                tx,
+                case_id=case_id,
+                actor=actor,
+                from_=from_,
+                to=to,
+                limit=limit,
+                cursor=cursor,
+            )
+    except ValueError as error:
+        raise Problem(422, "invalid-request", "Invalid request", str(error)) from None
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,69 @@
+"""The coordinators' dashboard: a school year's figures, now or as of a moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import ContainerDep, roles
+from api.problems import Problem
+from api.reads import serving_view
+from domain.case import local_date
+from domain.values import Region, Role
+from projections.dashboard import DashboardProjection, school_year_of
+from projections.deadlines import DeadlinesProjection
+from projections.workload import WorkloadProjection
+
+router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
+
+
+@router.get("", dependencies=[Depends(roles(Role.COORDINATOR, Role.AUDITOR))])
+def dashboard(
+    *,
+    container: ContainerDep,
+    school_year: Annotated[
+        str | None, Query(pattern=r"^[0-9]{4}-[0-9]{4}$", examples=["2026-2027"])
+    ] = None,
+    region: Region | None = None,
+    as_of: Annotated[
+        datetime | None, Query(description="RFC 3339 time with offset")
+    ] = None,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    """The dashboard figures for a school year (default: the current one)."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise Problem(
+            422, "invalid-request", "Invalid request", "as_of needs a UTC offset"
+        )
+    now = datetime.now(tz=UTC)
+    moment = min(as_of, now) if as_of is not None else now
+    year = school_year or school_year_of(local_date(moment))
+    view, _ = serving_view(container, DashboardProjection, min_position)
+    workload, _ = serving_view(container, WorkloadProjection, None)
+    with container.db.reading() as tx:
+        capacities = {
+            c["id"]: c["capacity"] for c in workload.consultants(tx, region=region)
+        }
+        try:
+            figures: dict[str, Any] = view.figures(
+                tx,
+                school_year=year,
+                region=region,
+                as_of=as_of,
+                now=now,
+                capacities=capacities,
+            )
+        except ValueError as error:
+            raise Problem(
+                422, "invalid-request", "Invalid request", str(error)
+            ) from None
+    if as_of is None:
+        deadlines, _ = serving_view(container, DeadlinesProjection, None)
+        with container.db.reading() as tx:
+            figures["deadlines"] = deadlines.counts(tx, region)
+            figures["deadlines_to_watch"] = [
+                r.as_dict() for r in deadlines.missed_or_at_risk(tx, region=region)
+            ]
+    return figures

@@ -1,0 +1,77 @@
+"""Composition root of the service process: `dossier serve` (uvicorn)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.container import Container
+from dossier.bootstrap import build_read_database, build_service
+from dossier.logging import configure as configure_logging
+from dossier.settings import Settings
+from dossier.users import UserStore
+from projections.registry import all_projections
+from workers.projection_host import ProjectionHost
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The application with everything it talks to; on the embedded store (or
+    when asked) the read models are fed inside this process."""
+    service = build_service(settings)
+    db = build_read_database(settings)
+    host: ProjectionHost | None = None
+    if settings.runs_projections_inside:
+        host = ProjectionHost(
+            service,
+            db,
+            list(all_projections(settings.intake_norm_weeks).values()),
+            poll_seconds=settings.poll_seconds,
+            listen_url=settings.database_url,
+        )
+    container = Container(
+        settings=settings,
+        service=service,
+        db=db,
+        users=UserStore(db),
+        projections=host,
+    )
+    app = create_app(container)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if host is not None:
+            host.start()
+        try:
+            yield
+        finally:
+            if host is not None:
+                host.stop()
+            db.close()
+            service.close()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def app() -> FastAPI:
+    """uvicorn's factory: settings from the environment."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return build_app(settings)
+
+
+def serve(settings: Settings) -> None:
+    configure_logging(settings.log_format)
+    uvicorn.run(
+        "dossier.serve:app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+    )

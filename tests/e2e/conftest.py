@@ -1,0 +1,108 @@
+"""End-to-end fixtures: a real uvicorn server on a free port, on each store."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from domain.values import Role
+from dossier.bootstrap import build_read_database
+from dossier.settings import Settings
+from dossier.users import UserStore
+from tests.support import processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    settings: Settings
+    tokens: dict[str, str]
+    process: subprocess.Popen[str]
+
+    def client(self, role: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def add_user(self, name: str, role: Role, **kwargs: object) -> str:
+        db = build_read_database(self.settings)
+        try:
+            _, token = UserStore(db).add(name, role, **kwargs)  # type: ignore[arg-type]
+        finally:
+            db.close()
+        return token
+
+
+def start_server(settings: Settings, *, embedded: bool = True) -> Server:
+    db = build_read_database(settings)
+    store = UserStore(db)
+    tokens = {
+        str(role): store.add(f"e2e-{role}", role)[1]
+        for role in (Role.INTAKE, Role.COORDINATOR, Role.AUDITOR, Role.ADMIN)
+    }
+    db.close()
+    port = free_port()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log = (settings.data_dir / f"server-{port}.log").open("w")
+    env = processes.environment(settings)
+    env["DOSSIER_EMBEDDED_PROJECTIONS"] = "true" if embedded else "false"
+    env["DOSSIER_POLL_SECONDS"] = "0.2"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dossier.serve:app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=processes.ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.name}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not start in 30 s")
+        time.sleep(0.1)
+    return Server(url, settings, tokens, process)
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[Server]:
+    running = start_server(settings)
+    yield running
+    running.process.terminate()
+    try:
+        running.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
