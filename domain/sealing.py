@@ -60,6 +60,21 @@ _pending_keys: ContextVar[dict[UUID, bytes] | None] = ContextVar(
 )
 
 
+# False while decoding for a reader that needs no personal data: values stay sealed.
+_opening: ContextVar[bool] = ContextVar("opening_personal_data", default=True)
+
+
+class LeftSealed:
+    """Decode without opening personal data (no key read, nothing decrypted):
+    for read models that hold none. Personal values then read as empty."""
+
+    def __enter__(self) -> None:
+        self._token = _opening.set(False)
+
+    def __exit__(self, *exc: object) -> None:
+        _opening.reset(self._token)
+
+
 class PendingKeys:
     """Context in which new cases' keys are visible to the mapper before commit."""
 
@@ -110,6 +125,8 @@ class SealedPersonal(Transcoding):
             return Personal(None)
         if "sealed" not in data:
             return ERASED
+        if not _opening.get():
+            return Personal(None)
         case_id = _current_case.get()
         if case_id is None:
             return ERASED

@@ -593,6 +593,7 @@ class DashboardView:
         consultant's open cases.
         """
         first, last = school_year_bounds(school_year)
+        region = None if region is None else str(region)  # a Region is a str too
         now = _aware(now, "now")
         moment = now if as_of is None else min(_aware(as_of, "as_of"), now)
         t = moment.timestamp()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
+from domain.sealing import LeftSealed
 from domain.service import CaseService
 from projections.base import (
     BUILDING,
@@ -159,10 +161,16 @@ class ProjectionRunner:
         chosen = [n for n in notifications if wanted is None or n.topic in wanted]
         if self.projection.needs_personal_data:
             self.service.keyring.prefetch({UUID(str(n.originator_id)) for n in chosen})
-        return [
-            mapper.to_domain_event(n) if wanted is None or n.topic in wanted else None
-            for n in notifications
-        ]
+            opening: AbstractContextManager[None] = nullcontext()
+        else:
+            opening = LeftSealed()
+        with opening:
+            return [
+                mapper.to_domain_event(n)
+                if wanted is None or n.topic in wanted
+                else None
+                for n in notifications
+            ]
 
     def _advanced(self, position: int, at_head: bool) -> None:
         with self._progress:

@@ -620,6 +620,27 @@ def test_a_reopened_case_joins_the_queue_of_its_region(year: Year) -> None:
     }
 
 
+def test_a_contact_counts_once_recorded_measured_to_the_day_it_took_place(
+    year: Year,
+) -> None:
+    # B's contact of 11 September was recorded on the 14th.
+    before = year.figures(as_of=datetime(2026, 9, 12, 12, 0, tzinfo=UTC))
+    after = year.figures(as_of=datetime(2026, 9, 14, 12, 0, tzinfo=UTC))
+
+    assert before["durations"]["to_first_contact"] == {
+        "count": 1,
+        "median_days": 23.0,
+        "p90_days": 23.0,
+    }
+    assert before["by_status"]["assigned"] == 1
+    assert after["durations"]["to_first_contact"] == {
+        "count": 2,
+        "median_days": 16.5,
+        "p90_days": 21.7,
+    }
+    assert after["by_status"]["in_mediation"] == 2
+
+
 # --- region, other years, erasure -------------------------------------------------
 
 

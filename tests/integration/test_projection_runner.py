@@ -121,9 +121,12 @@ def test_wait_for_returns_once_the_position_is_processed(
     position = service.register(registration(), by=INTAKE).log_position
     assert runner.wait_for(position, timeout=0.01) is False
 
-    threading.Timer(0.05, runner.catch_up).start()
-
-    assert runner.wait_for(position, timeout=5) is True
+    later = threading.Timer(0.05, runner.catch_up)
+    later.start()
+    try:
+        assert runner.wait_for(position, timeout=5) is True
+    finally:
+        later.join()
     assert runner.lag().events == 0
 
 
