@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import observability, problems
+from api import observability, openapi, problems
 from api.container import Container
 from api.reads import prepare_access_log
 from api.routers import audit, cases, consultants, dashboard, health
@@ -35,4 +35,5 @@ def create_app(container: Container) -> FastAPI:
     observability.install(app, metrics)
     for module in (cases, consultants, dashboard, audit, health):
         app.include_router(module.router)
+    openapi.document(app)
     return app

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -19,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api.container import Container
+from api.problems import problem_response
 from projections.runner import positions
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -81,6 +83,14 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        if "\x00" in unquote(request.url.query):
+            # No store keeps a NUL in text: refuse it before it reaches one.
+            return problem_response(
+                422,
+                "invalid-request",
+                "Invalid request",
+                "a query parameter contains a NUL character",
+            )
         given = request.headers.get("X-Request-ID", "")
         request_id = given if REQUEST_ID.match(given) else str(uuid.uuid4())
         request.state.request_id = request_id

@@ -132,6 +132,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # FastAPI's own "error parsing the body" (e.g. not UTF-8): a body
+            # the contract cannot read is an invalid request, as for bad JSON.
+            return problem_response(
+                422,
+                "invalid-request",
+                "Invalid request",
+                "the body could not be read as JSON",
+                errors=[{"field": "body", "message": str(error.detail)}],
+            )
         kind = {404: "not-found", 405: "method-not-allowed"}.get(
             error.status_code, "http-error"
         )

@@ -458,8 +458,9 @@ class Case(Aggregate):
         by: Actor,
         now: datetime,
     ) -> None:
-        self.check_status("record an activity", Status.ASSIGNED, Status.IN_MEDIATION)
+        # Whose case it is comes first: a stranger learns nothing of its state.
         self.check_assigned_consultant_or_coordinator(by, "record an activity")
+        self.check_status("record an activity", Status.ASSIGNED, Status.IN_MEDIATION)
         self.check_date_not_in_future("date", on, now)
         if on < self.timeline.registered_on:
             raise InvalidCaseData("date", "lies before the case was registered")
@@ -498,8 +499,8 @@ class Case(Aggregate):
         by: Actor,
         now: datetime,
     ) -> None:
-        self.check_status("close", Status.ASSIGNED, Status.IN_MEDIATION)
         self.check_assigned_consultant_or_coordinator(by, "close")
+        self.check_status("close", Status.ASSIGNED, Status.IN_MEDIATION)
         check_text("summary", summary, 10_000)
         self.trigger_event(
             self.Closed,

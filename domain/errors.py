@@ -64,6 +64,12 @@ class ConcurrentUpdate(DossierError):
     rule = "concurrent-update"
 
 
+class DuplicateRequest(ConcurrentUpdate):
+    """The same request (by its idempotency key) was recorded already."""
+
+    rule = "duplicate-request"
+
+
 class VersionMismatch(DossierError):
     """The caller expected another version of the case (If-Match)."""
 

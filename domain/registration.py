@@ -99,6 +99,8 @@ def check_consent(consent_given: bool) -> None:
 def check_text(field: str, value: str, max_length: int) -> None:
     if not value or not value.strip():
         raise InvalidCaseData(field, "must not be empty")
+    if "\x00" in value:
+        raise InvalidCaseData(field, "must not contain a NUL character")
     if len(value) > max_length:
         raise InvalidCaseData(field, f"is longer than {max_length} characters")
 

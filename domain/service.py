@@ -33,6 +33,7 @@ from domain.errors import (
     CaseNotFound,
     ConcurrentUpdate,
     ConsultantNotFound,
+    DuplicateRequest,
     VersionMismatch,
 )
 from domain.permissions import Command, check_permitted
@@ -152,6 +153,8 @@ class CaseService(Application[UUID]):
                     return self._register_once(
                         registration, by, now, case_id or uuid4()
                     )
+            except DuplicateRequest:
+                raise
             except ConcurrentUpdate:
                 # Another process drew the same number: back off, draw again.
                 time.sleep(random.uniform(0, 0.002) * (attempt + 1))  # noqa: S311
@@ -421,7 +424,9 @@ class CaseService(Application[UUID]):
         kwargs = {**_save_records.get(), **kwargs}
         try:
             recordings = self.save(*aggregates, **kwargs)
-        except IntegrityError:
+        except IntegrityError as error:
+            if "idempotency" in str(error):
+                raise DuplicateRequest("this request was recorded already") from None
             raise ConcurrentUpdate(
                 "the case was changed by someone else at the same time; "
                 "reload it and try again"

@@ -238,9 +238,22 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         keys = new_keys(kwargs)
         if keys:
             curs.executemany(self.insert_key_statement, list(keys.items()))
-        for row in idempotency_rows(kwargs, stored_events):
-            curs.execute(self.insert_idempotency_statement, row)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # After the events, on a cursor of its own: in the library's pipeline a
+        # duplicate key then surfaces at its sync as an IntegrityError (like a
+        # version conflict), and the events' RETURNING rows stay on their cursor.
+        rows = idempotency_rows(kwargs, stored_events)
+        if rows:
+            with curs.connection.cursor() as other:
+                other.executemany(self.insert_idempotency_statement, rows)
 
 
 class PostgresKeyRing(CachingKeyRing):

@@ -343,13 +343,14 @@ def rebuild(
     builder = ProjectionRunner(
         service, db, projection_class, version=new, batch_size=batch_size
     )
-    builder.catch_up(on_batch=on_batch)
-    if old is None:
-        return _report(builder, None, db, False, started)
-    serving = ProjectionRunner(service, db, projection_class, version=old)
     try:
+        builder.catch_up(on_batch=on_batch)
+        if old is None:
+            return _report(builder, None, db, False, started)
+        serving = ProjectionRunner(service, db, projection_class, version=old)
         _switch(service, db, builder, serving, compare)
-    except RebuildMismatch:
+    except BaseException:
+        # Nothing switched: drop the version that was built.
         with db.transaction() as tx:
             builder.projection.drop_tables(tx)
             tx.execute(
@@ -370,8 +371,22 @@ def _switch(
 ) -> None:
     name, new, old = builder.name, builder.version, serving.version
     with db.transaction() as tx:
-        # Lock both state rows: no other runner advances either while we switch.
-        head = service.recorder.max_notification_id() or 0
+        # Lock both state rows first: no other runner advances either while we
+        # switch. Only then read where each stands and where the log ends (a
+        # live runner may have gone past the head we saw before the lock).
+        lock = " FOR UPDATE" if db.dialect == "postgres" else ""
+        for runner in (builder, serving):
+            row = tx.fetchone(
+                "SELECT position FROM {t} WHERE name = %s AND version = %s" + lock,
+                (name, runner.version),
+                t=STATE_TABLE,
+            )
+            runner.position = int(row[0]) if row else runner.position
+        head = max(
+            service.recorder.max_notification_id() or 0,
+            builder.position,
+            serving.position,
+        )
         for runner in (builder, serving):
             _finish_in(tx, runner, head)
         if compare:
@@ -395,14 +410,19 @@ def _switch(
 
 
 def _finish_in(tx: Tx, runner: ProjectionRunner, head: int) -> None:
-    """Bring a runner to ``head`` inside an open transaction."""
+    """Bring a runner to ``head`` inside an open transaction. A live runner may
+    have moved the position since this one read it: ``apply`` then reloads it
+    (and from there on this transaction holds the row, so it moves no more)."""
     while runner.position < head:
         notifications = runner.service.recorder.select_notifications(
             start=runner.position + 1, limit=runner.batch_size, stop=head
         )
         if not notifications:
             break
-        runner.apply(tx, notifications, runner._decode(notifications))
+        try:
+            runner.apply(tx, notifications, runner._decode(notifications))
+        except PositionMoved:
+            continue
         runner.position = notifications[-1].id
 
 

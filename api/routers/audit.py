@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ActorDep, ContainerDep, roles
+from api.params import MAX_POSITION, moment
 from api.problems import Problem
 from api.reads import log_reads, serving_view
 from api.schemas import FeedPublic
@@ -27,7 +28,7 @@ def events(
     *,
     container: ContainerDep,
     actor: ActorDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Every event in log order after a position: case, type, time, actor, data."""
@@ -70,14 +71,11 @@ def trail(
     to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> dict[str, Any]:
     """Who changed or read what: changes with old and new values, and reads."""
-    for name, moment in (("from", from_), ("to", to)):
-        if moment is not None and moment.tzinfo is None:
-            raise Problem(
-                422, "invalid-request", "Invalid request", f"{name} needs a UTC offset"
-            )
+    moment("from", from_)
+    moment("to", to)
     view, _ = serving_view(container, AuditTrailProjection, min_position)
     try:
         with container.db.reading() as tx:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from api.container import Container
 from api.deps import ALL_ROLES, ActorDep, ContainerDep, CurrentUser, roles
+from api.params import MAX_POSITION, moment
 from api.presenters import case_public, history_public
 from api.problems import Problem
 from api.reads import log_reads, serving_view
@@ -33,7 +34,7 @@ from api.schemas import (
     WaiverCreate,
 )
 from domain.case import Case
-from domain.errors import ConcurrentUpdate, NotPermitted
+from domain.errors import DossierError, NotPermitted
 from domain.registration import Pupil, Registration, Requester, School
 from domain.service import Result
 from domain.values import Role
@@ -63,15 +64,6 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description='The case\'s ETag ("<version>").'),
 ]
-
-COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or unknown token"},
-    403: {"description": "Role not permitted, or not the assigned consultant"},
-    404: {"description": "Unknown case"},
-    409: {"description": "Not allowed in the case's state, or a concurrent update"},
-    412: {"description": "If-Match does not match the case's version"},
-    422: {"description": "Invalid body or header"},
-}
 
 
 # --- the command path ----------------------------------------------------------------
@@ -132,8 +124,10 @@ def run_command(
         try:
             with container.service.recording(idempotency=record):
                 result = command()
-        except ConcurrentUpdate:
-            # A twin request with the same key may have won: answer as it did.
+        except DossierError:
+            # A twin request with the same key may have been recorded meanwhile
+            # (this one then conflicts, or finds the change already made):
+            # answer as the twin did.
             replay = replayed(request, response, container, user, key, print_)
             if replay is None:
                 raise
@@ -179,7 +173,6 @@ def replayed(
     "",
     status_code=201,
     response_model=CasePublic,
-    responses=COMMAND_RESPONSES,
     dependencies=[Depends(INTAKE_ROLES)],
 )
 def register_case(
@@ -244,7 +237,6 @@ def _command_route(
     return router.post(
         "/{case_id}/" + path,
         response_model=CasePublic,
-        responses=COMMAND_RESPONSES,
         dependencies=[Depends(guard)],
         summary=summary,
     )
@@ -606,7 +598,7 @@ def get_case(
     container: ContainerDep,
     user: CurrentUser,
     actor: ActorDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     as_of: Annotated[
         datetime | None, Query(description="RFC 3339 time with offset")
     ] = None,
@@ -616,10 +608,7 @@ def get_case(
         raise Problem(
             422, "invalid-request", "Invalid request", "give version or as_of, not both"
         )
-    if as_of is not None and as_of.tzinfo is None:
-        raise Problem(
-            422, "invalid-request", "Invalid request", "as_of needs a UTC offset"
-        )
+    moment("as_of", as_of)
     current = container.service.get_case(case_id)
     check_may_read(user, current)
     case = (
@@ -686,7 +675,7 @@ def list_cases(
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> CasePagePublic:
     """The case list (read model), sorted by registration time; cursor paging."""
     if user.role == Role.CONSULTANT:

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import ALL_ROLES, ActorDep, ContainerDep, roles
+from api.params import MAX_POSITION
 from api.reads import serving_view
 from api.schemas import ConsultantCreate, ConsultantPublic, ConsultantUpdate
 from domain.consultant import Consultant
@@ -104,7 +105,7 @@ def list_consultants(
     region: Region | None = None,
     kind: Service | None = None,
     active: bool | None = None,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> list[dict[str, Any]]:
     """Consultants with their open cases against capacity (read model)."""
     view, _ = serving_view(container, WorkloadProjection, min_position)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import ContainerDep, roles
+from api.params import MAX_POSITION, moment
 from api.problems import Problem
 from api.reads import serving_view
 from domain.case import local_date
@@ -30,16 +31,13 @@ def dashboard(
     as_of: Annotated[
         datetime | None, Query(description="RFC 3339 time with offset")
     ] = None,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> dict[str, Any]:
     """The dashboard figures for a school year (default: the current one)."""
-    if as_of is not None and as_of.tzinfo is None:
-        raise Problem(
-            422, "invalid-request", "Invalid request", "as_of needs a UTC offset"
-        )
+    moment("as_of", as_of)
     now = datetime.now(tz=UTC)
-    moment = min(as_of, now) if as_of is not None else now
-    year = school_year or school_year_of(local_date(moment))
+    at = min(as_of, now) if as_of is not None else now
+    year = school_year or school_year_of(local_date(at))
     view, _ = serving_view(container, DashboardProjection, min_position)
     workload, _ = serving_view(container, WorkloadProjection, None)
     with container.db.reading() as tx:

@@ -220,3 +220,37 @@ def test_a_fresh_process_sees_the_serving_version(
 
     assert again.version == 2
     service.close()
+
+
+def test_rebuild_succeeds_while_a_live_runner_and_a_writer_keep_going(
+    service: CaseService, read_db: Database
+) -> None:
+    for _ in range(5):
+        service.register(registration(), by=INTAKE)
+    live = ProjectionRunner(service, read_db, CaseListProjection, batch_size=3)
+    live.catch_up()
+    stop, wakeup = threading.Event(), threading.Event()
+    feeding = threading.Thread(
+        target=live.run, args=(stop, wakeup), kwargs={"poll_seconds": 0.005}
+    )
+    feeding.start()
+
+    def write() -> None:
+        while not stop.is_set():
+            service.register(registration(), by=INTAKE)
+            wakeup.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        report = rebuild(service, read_db, CaseListProjection, batch_size=2)
+    finally:
+        stop.set()
+        wakeup.set()
+        writer.join()
+        feeding.join()
+
+    assert report.new_version == 2
+    states = {(n, v): s for n, v, _, s in positions(read_db)}
+    assert states[("case_list", 2)] == "serving"
+    assert live.version == 2 or live.position <= report.position
