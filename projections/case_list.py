@@ -101,6 +101,7 @@ class CaseListProjection(Projection):
     name = "case_list"
     tables = ("case_list",)
     needs_personal_data = True
+    personal_data_events = (Case.Registered,)  # the pupil's name, nothing else
 
     def create_tables(self, tx: Tx, db: Database) -> None:
         tx.execute(

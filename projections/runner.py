@@ -91,6 +91,11 @@ class ProjectionRunner:
                 insert_state(tx, projection_class.name, version, BUILDING)
                 row = (0,)
         self.position: int = int(row[0])
+        # Topics whose personal values are opened: None for all, empty for none.
+        self._opened_topics: set[str] | None = set()
+        if projection_class.needs_personal_data:
+            chosen = projection_class.personal_data_events
+            self._opened_topics = {get_topic(t) for t in chosen} if chosen else None
         self._wanted_topics: set[str] | None = None
         if not projection_class.handles_all_events:
             handled = projection_class.handled_types()
@@ -158,19 +163,27 @@ class ProjectionRunner:
         (``None``) and only advance the position: decoding is most of the work."""
         mapper = self.service.mapper
         wanted = self._wanted_topics
+        opened = self._opened_topics
         chosen = [n for n in notifications if wanted is None or n.topic in wanted]
-        if self.projection.needs_personal_data:
-            self.service.keyring.prefetch({UUID(str(n.originator_id)) for n in chosen})
-            opening: AbstractContextManager[None] = nullcontext()
-        else:
-            opening = LeftSealed()
-        with opening:
-            return [
-                mapper.to_domain_event(n)
-                if wanted is None or n.topic in wanted
-                else None
-                for n in notifications
-            ]
+        if opened is None or opened:
+            self.service.keyring.prefetch(
+                {
+                    UUID(str(n.originator_id))
+                    for n in chosen
+                    if opened is None or n.topic in opened
+                }
+            )
+        events: list[Any] = []
+        for n in notifications:
+            if wanted is not None and n.topic not in wanted:
+                events.append(None)
+                continue
+            opening: AbstractContextManager[None] = (
+                nullcontext() if opened is None or n.topic in opened else LeftSealed()
+            )
+            with opening:
+                events.append(mapper.to_domain_event(n))
+        return events
 
     def _advanced(self, position: int, at_head: bool) -> None:
         with self._progress:
