@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -36,8 +37,8 @@ from api.schemas import (
 from domain.case import Case
 from domain.errors import DossierError, NotPermitted
 from domain.registration import Pupil, Registration, Requester, School
-from domain.service import Result
-from domain.values import Role
+from domain.service import CaseService, Result
+from domain.values import Actor, Role
 from dossier import idempotency
 from dossier.stores import IdempotencyRecord
 from dossier.users import User
@@ -230,347 +231,151 @@ def register_case(
 
 # --- lifecycle commands ----------------------------------------------------------
 
+# Each command: its path, body, who may give it, and the service call it makes
+# (with the case id, the body, the actor and the If-Match version).
+Call = Callable[[CaseService, UUID, Any, Actor, int | None], Result]
 
-def _command_route(
-    path: str, guard: Callable[..., User], summary: str
-) -> Callable[[Callable[..., CasePublic]], Callable[..., CasePublic]]:
-    return router.post(
+
+def _lifecycle_command(
+    path: str,
+    body_model: type[BaseModel],
+    guard: Callable[..., User],
+    summary: str,
+    call: Call,
+    *,
+    if_match: bool = True,
+) -> None:
+    def endpoint(
+        case_id: UUID,
+        body: BaseModel,
+        request: Request,
+        response: Response,
+        *,
+        container: ContainerDep,
+        user: CurrentUser,
+        actor: ActorDep,
+        key: IdempotencyKey = None,
+        if_match_header: IfMatch = None,
+    ) -> CasePublic:
+        version = expected_version(if_match_header)
+        return run_command(
+            request,
+            response,
+            container,
+            user,
+            body,
+            key,
+            lambda: call(container.service, case_id, body, actor, version),
+            resource_id=case_id,
+        )
+
+    # FastAPI reads the body's model from the annotation: this command's own.
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": body_model}
+    endpoint.__name__ = path.replace("-", "_")
+    endpoint.__doc__ = summary
+    if not if_match:
+        signature = inspect.signature(endpoint)
+        endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[
+                p for p in signature.parameters.values() if p.name != "if_match_header"
+            ]
+        )
+    router.post(
         "/{case_id}/" + path,
         response_model=CasePublic,
         dependencies=[Depends(guard)],
         summary=summary,
-    )
+    )(endpoint)
 
 
-@_command_route("prerequisites", INTAKE_ROLES, "Record a prerequisite step")
-def record_prerequisite(
-    case_id: UUID,
-    body: PrerequisiteCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Record one prerequisite step: school conversation or swv contact."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.record_prerequisite(
-            case_id, body.step, body.date, body.note, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("prerequisite-waivers", COORDINATOR, "Waive a prerequisite step")
-def waive_prerequisite(
-    case_id: UUID,
-    body: WaiverCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Waive a prerequisite step, with a reason (coordinators)."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.waive_prerequisite(
-            case_id, body.step, body.reason, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("intake", INTAKE_ROLES, "Decide intake")
-def decide_intake(
-    case_id: UUID,
-    body: IntakeCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Decide intake: admissible, not admissible or referred."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.decide_intake(
-            case_id,
-            body.decision,
-            body.reason,
-            body.referred_to,
-            by=actor,
-            expected_version=version,
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("assignment", COORDINATOR, "Assign or reassign a consultant")
-def assign(
-    case_id: UUID,
-    body: AssignmentCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Assign the case to a consultant of the right kind, or reassign it."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.assign(
-            case_id, body.consultant_id, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("activities", CASEWORK, "Record an activity")
-def record_activity(
-    case_id: UUID,
-    body: ActivityCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Record a contact, meeting, advice or agreement (the assigned consultant)."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.record_activity(
-            case_id,
-            body.kind,
-            body.date,
-            body.summary,
-            body.parties,
-            by=actor,
-            expected_version=version,
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("suspension", COORDINATOR, "Suspend the case")
-def suspend(
-    case_id: UUID,
-    body: SuspensionCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Suspend the case (its deadline clocks pause), with a reason."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.suspend(
-            case_id, body.reason, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("resumption", COORDINATOR, "Resume the case")
-def resume(
-    case_id: UUID,
-    body: ResumptionCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Resume a suspended case: back to the status it left."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.resume(
-            case_id, body.reason, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("closure", CASEWORK, "Close the case")
-def close(
-    case_id: UUID,
-    body: ClosureCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Close the case with an outcome and the pupil's education status."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.close_case(
-            case_id,
-            body.outcome,
-            body.education_status,
-            body.summary,
-            by=actor,
-            expected_version=version,
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("withdrawal", INTAKE_ROLES, "Withdraw the case")
-def withdraw(
-    case_id: UUID,
-    body: ReasonCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Withdrawn by the requester (from any open status)."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.withdraw(
-            case_id, body.reason, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("reopening", COORDINATOR, "Reopen a closed case")
-def reopen(
-    case_id: UUID,
-    body: ReasonCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-    if_match: IfMatch = None,
-) -> CasePublic:
-    """Reopen a closed case, with a reason; it returns to awaiting assignment."""
-    version = expected_version(if_match)
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.reopen(
-            case_id, body.reason, by=actor, expected_version=version
-        ),
-        resource_id=case_id,
-    )
-
-
-@_command_route("erasure", COORDINATOR, "Erase the case's personal data")
-def erase(
-    case_id: UUID,
-    body: ErasureCreate,
-    request: Request,
-    response: Response,
-    *,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-) -> CasePublic:
-    """Erase an ended case's personal data (crypto-shredding); facts stay."""
-    return run_command(
-        request,
-        response,
-        container,
-        user,
-        body,
-        key,
-        lambda: container.service.erase_personal_data(case_id, body.reason, by=actor),
-        resource_id=case_id,
-    )
+_lifecycle_command(
+    "prerequisites",
+    PrerequisiteCreate,
+    INTAKE_ROLES,
+    "Record a prerequisite step (school conversation, swv contact)",
+    lambda s, c, b, a, v: s.record_prerequisite(
+        c, b.step, b.date, b.note, by=a, expected_version=v
+    ),
+)
+_lifecycle_command(
+    "prerequisite-waivers",
+    WaiverCreate,
+    COORDINATOR,
+    "Waive a prerequisite step, with a reason",
+    lambda s, c, b, a, v: s.waive_prerequisite(
+        c, b.step, b.reason, by=a, expected_version=v
+    ),
+)
+_lifecycle_command(
+    "intake",
+    IntakeCreate,
+    INTAKE_ROLES,
+    "Decide intake: admissible, not admissible or referred",
+    lambda s, c, b, a, v: s.decide_intake(
+        c, b.decision, b.reason, b.referred_to, by=a, expected_version=v
+    ),
+)
+_lifecycle_command(
+    "assignment",
+    AssignmentCreate,
+    COORDINATOR,
+    "Assign the case to a consultant of the right kind, or reassign it",
+    lambda s, c, b, a, v: s.assign(c, b.consultant_id, by=a, expected_version=v),
+)
+_lifecycle_command(
+    "activities",
+    ActivityCreate,
+    CASEWORK,
+    "Record a contact, meeting, advice or agreement",
+    lambda s, c, b, a, v: s.record_activity(
+        c, b.kind, b.date, b.summary, b.parties, by=a, expected_version=v
+    ),
+)
+_lifecycle_command(
+    "suspension",
+    SuspensionCreate,
+    COORDINATOR,
+    "Suspend the case (its deadline clocks pause), with a reason",
+    lambda s, c, b, a, v: s.suspend(c, b.reason, by=a, expected_version=v),
+)
+_lifecycle_command(
+    "resumption",
+    ResumptionCreate,
+    COORDINATOR,
+    "Resume a suspended case: back to the status it left",
+    lambda s, c, b, a, v: s.resume(c, b.reason, by=a, expected_version=v),
+)
+_lifecycle_command(
+    "closure",
+    ClosureCreate,
+    CASEWORK,
+    "Close the case with an outcome and the pupil's education status",
+    lambda s, c, b, a, v: s.close_case(
+        c, b.outcome, b.education_status, b.summary, by=a, expected_version=v
+    ),
+)
+_lifecycle_command(
+    "withdrawal",
+    ReasonCreate,
+    INTAKE_ROLES,
+    "Withdrawn by the requester (from any open status)",
+    lambda s, c, b, a, v: s.withdraw(c, b.reason, by=a, expected_version=v),
+)
+_lifecycle_command(
+    "reopening",
+    ReasonCreate,
+    COORDINATOR,
+    "Reopen a closed case, with a reason: back to awaiting assignment",
+    lambda s, c, b, a, v: s.reopen(c, b.reason, by=a, expected_version=v),
+)
+_lifecycle_command(
+    "erasure",
+    ErasureCreate,
+    COORDINATOR,
+    "Erase an ended case's personal data (crypto-shredding); facts stay",
+    lambda s, c, b, a, v: s.erase_personal_data(c, b.reason, by=a),
+    if_match=False,
+)
 
 
 # --- reads -----------------------------------------------------------------------
