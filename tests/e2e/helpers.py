@@ -12,8 +12,6 @@ pass.
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,11 +26,8 @@ import pytest
 
 from domain.case import local_date
 from domain.values import Role
-from dossier.bootstrap import build_read_database
 from dossier.settings import Settings
-from dossier.users import UserStore
-from tests.e2e.conftest import Server, free_port
-from tests.support import processes
+from tests.e2e.conftest import Server, start_server
 
 STORES = ["sqlite", "postgres"]
 SHARED = "shared"
@@ -268,51 +263,6 @@ class Api:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
-
-
-START_SECONDS = 120  # a loaded machine (two cores, other test runs) can be slow
-
-
-def start_server(settings: Settings) -> Server:
-    """As conftest's ``start_server`` (embedded projections), with more patience."""
-    db = build_read_database(settings)
-    store = UserStore(db)
-    tokens = {
-        str(role): store.add(f"e2e-{role}", role)[1]
-        for role in (Role.INTAKE, Role.COORDINATOR, Role.AUDITOR, Role.ADMIN)
-    }
-    db.close()
-    port = free_port()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    log = (settings.data_dir / f"server-{port}.log").open("w")
-    env = processes.environment(settings)
-    env["DOSSIER_EMBEDDED_PROJECTIONS"] = "true"
-    env["DOSSIER_POLL_SECONDS"] = "0.2"
-    command = [sys.executable, "-m", "uvicorn", "dossier.serve:app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(
-        command,
-        env=env,
-        cwd=processes.ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.name}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"server did not start in {START_SECONDS} s")
-        time.sleep(0.1)
-    return Server(url, settings, tokens, process)
 
 
 # --- one server per store per test process ------------------------------------
