@@ -9,11 +9,10 @@ clocks that can still change, for the deadline watcher to call once a day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from functools import singledispatchmethod
 from typing import Any, ClassVar, Literal, cast
 from uuid import UUID
 
@@ -28,10 +27,45 @@ from domain.deadlines import (
     compute_deadlines,
 )
 from domain.timeline import Timeline
-from projections.base import STATE_TABLE, Projection
+from projections.base import (
+    STATE_TABLE,
+    DispatchMethod,
+    Projection,
+    RowBatch,
+    select_in,
+)
 from projections.case_list import timeline_from_json, timeline_to_json
 from projections.db import Database, Tx
 
+# The columns of the two tables, in order.
+CASE_COLUMNS = (
+    "case_id",
+    "reference",
+    "region",
+    "consultant_id",
+    "is_open",
+    "timeline",
+    "version",
+    "position",
+    "updated_at",
+)
+CLOCK_COLUMNS = (
+    "case_id",
+    "clock",
+    "started_on",
+    "due",
+    "met_on",
+    "state",
+    "region",
+    "consultant_id",
+)
+UPSERT_CLOCK = (
+    "INSERT INTO {t} (" + ", ".join(CLOCK_COLUMNS) + ")"
+    " VALUES (" + ", ".join(["%s"] * len(CLOCK_COLUMNS)) + ")"
+    " ON CONFLICT (case_id, clock) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in CLOCK_COLUMNS[2:])
+)
+CASE_EVENTS = (Case.Event, Case.Registered)
 # The clocks in the order compute_deadlines gives them.
 CLOCKS = ("intake", "first_contact", "thuiszitter_3_months", "gpo_window")
 AT_RISK_WORKING_DAYS = 2
@@ -141,9 +175,103 @@ class DeadlinesProjection(Projection):
                 i=f"{deadlines}_{columns.replace(', ', '_')}",
             )
 
+    # --- the batch's working set -------------------------------------------------
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self._start_batch()
+
+    def _start_batch(self) -> None:
+        self._cases = RowBatch(self.table("deadline_cases"), "case_id", CASE_COLUMNS)
+        # The cases read so far in this batch (found or not).
+        self._loaded: set[str] = set()
+        # Each loaded or new case's timeline, as moved on by the batch's events.
+        self._timelines: dict[str, Timeline] = {}
+        # Each loaded case's clock rows as stored: clock -> row (CLOCK_COLUMNS).
+        self._stored: dict[str, dict[str, tuple[Any, ...]]] = {}
+        # What to compute the clocks of each case the batch touched from, as of
+        # its last event: timeline, region and consultant.
+        self._inputs: dict[str, tuple[Timeline, str, str | None]] = {}
+
+    def preload(self, tx: Tx, events: Sequence[Any]) -> None:
+        """Read the batch's cases and their clocks, each table with one query."""
+        self._start_batch()
+        self._load(
+            tx, [str(e.originator_id) for e in events if isinstance(e, CASE_EVENTS)]
+        )
+
+    def _load(self, tx: Tx, case_ids: Iterable[str]) -> None:
+        wanted = [c for c in dict.fromkeys(case_ids) if c not in self._loaded]
+        if not wanted:
+            return
+        self._loaded.update(wanted)
+        for row in select_in(
+            tx, self.table("deadline_cases"), CASE_COLUMNS, "case_id", wanted
+        ):
+            self._cases.rows[row["case_id"]] = row
+        for clock in select_in(
+            tx, self.table("deadlines"), CLOCK_COLUMNS, "case_id", wanted
+        ):
+            self._stored.setdefault(clock["case_id"], {})[clock["clock"]] = tuple(
+                clock.values()
+            )
+
+    def _case(self, tx: Tx, case_id: str) -> dict[str, Any] | None:
+        if case_id not in self._loaded:  # an event handled outside a runner's batch
+            self._load(tx, [case_id])
+        return self._cases.get(case_id)
+
+    def _timeline(self, case_id: str, row: Mapping[str, Any]) -> Timeline:
+        t = self._timelines.get(case_id)
+        if t is None:
+            t = self._timelines[case_id] = timeline_from_json(row["timeline"])
+        return t
+
+    def end_batch(self, tx: Tx) -> None:
+        """Compute each touched case's clocks once, as of today, and write the rows
+        that changed: new or different clocks upserted, those that no longer apply
+        (first contact after a reopening) deleted; then the cases."""
+        today = self.rules.today()
+        upserts: list[tuple[Any, ...]] = []
+        deletes: list[tuple[str, str]] = []
+        for case_id, (t, region, consultant) in self._inputs.items():
+            stored = self._stored.get(case_id, {})
+            wanted = {
+                d.name: (
+                    case_id,
+                    d.name,
+                    d.started_on.isoformat(),
+                    _day(d.due),
+                    _day(d.met_on),
+                    str(d.state),
+                    region,
+                    consultant,
+                )
+                for d in self.rules.clocks(t, today)
+            }
+            deletes.extend((case_id, name) for name in stored if name not in wanted)
+            upserts.extend(
+                row for name, row in wanted.items() if stored.get(name) != row
+            )
+        deadlines = self.table("deadlines")
+        if deletes:
+            tx.executemany(
+                "DELETE FROM {t} WHERE case_id = %s AND clock = %s",
+                deletes,
+                t=deadlines,
+            )
+        if upserts:
+            tx.executemany(UPSERT_CLOCK, upserts, t=deadlines)
+        for case_id in self._cases.dirty:
+            self._cases.rows[case_id]["timeline"] = timeline_to_json(
+                self._timelines[case_id]
+            )
+        self._cases.flush(tx)
+        self._start_batch()
+
     # --- events -----------------------------------------------------------------
 
-    @singledispatchmethod
+    @DispatchMethod
     def handle(self, event: Any, position: int, tx: Tx) -> None:
         """Consultant and reference events have no clocks."""
 
@@ -151,28 +279,28 @@ class DeadlinesProjection(Projection):
     def _(self, event: Case.Registered, position: int, tx: Tx) -> None:
         t = next_timeline(None, event)
         case_id = str(event.originator_id)
-        tx.execute(
-            "INSERT INTO {t} (case_id, reference, region, consultant_id, is_open,"
-            " timeline, version, position, updated_at)"
-            " VALUES (%s, %s, %s, NULL, 1, %s, %s, %s, %s)"
-            " ON CONFLICT (case_id) DO NOTHING",
-            (
-                case_id,
-                event.reference,
-                event.region,
-                timeline_to_json(t),
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-            ),
-            t=self.table("deadline_cases"),
-        )
-        self._write_clocks(tx, case_id, t, event.region, None)
+        if self._case(tx, case_id) is None:
+            self._timelines[case_id] = t
+            self._cases.put(
+                {
+                    "case_id": case_id,
+                    "reference": event.reference,
+                    "region": event.region,
+                    "consultant_id": None,
+                    "is_open": 1,
+                    "timeline": "",  # written from the timeline at the batch's end
+                    "version": event.originator_version,
+                    "position": position,
+                    "updated_at": event.timestamp.timestamp(),
+                }
+            )
+        # A case registered again keeps its row, yet its clocks are computed anew.
+        self._inputs[case_id] = (t, event.region, None)
 
     @handle.register
     def _(self, event: Case.Event, position: int, tx: Tx) -> None:
         # Most events leave the timeline as it is; the clocks are recomputed all
-        # the same, so that every event also brings their state up to today.
+        # the same (once, at the batch's end), so that they are as of today.
         self._move_on(tx, event, position)
 
     @handle.register
@@ -190,59 +318,21 @@ class DeadlinesProjection(Projection):
         position: int,
         consultant_id: str | Literal[_Keep.KEEP] | None = _Keep.KEEP,
     ) -> None:
-        """Move the case's timeline on by ``event`` and rewrite its clocks."""
+        """Move the case's timeline on by ``event``; its clocks follow at the end."""
         case_id = str(event.originator_id)
-        row = tx.fetchone(
-            "SELECT timeline, region, consultant_id FROM {t} WHERE case_id = %s",
-            (case_id,),
-            t=self.table("deadline_cases"),
-        )
+        row = self._case(tx, case_id)
         if row is None:
             return
-        t = next_timeline(timeline_from_json(row[0]), event)
-        region = str(row[1])
-        consultant = row[2] if consultant_id is _Keep.KEEP else consultant_id
-        tx.execute(
-            "UPDATE {t} SET consultant_id = %s, is_open = %s, timeline = %s,"
-            " version = %s, position = %s, updated_at = %s WHERE case_id = %s",
-            (
-                consultant,
-                1 if t.ended_on is None else 0,
-                timeline_to_json(t),
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-                case_id,
-            ),
-            t=self.table("deadline_cases"),
-        )
-        self._write_clocks(tx, case_id, t, region, consultant)
-
-    def _write_clocks(
-        self, tx: Tx, case_id: str, t: Timeline, region: str, consultant: str | None
-    ) -> None:
-        """Replace the case's clock rows: a clock that no longer applies (the
-        first contact after a reopening) disappears with the rest."""
-        deadlines = self.table("deadlines")
-        tx.execute("DELETE FROM {t} WHERE case_id = %s", (case_id,), t=deadlines)
-        tx.executemany(
-            "INSERT INTO {t} (case_id, clock, started_on, due, met_on, state,"
-            " region, consultant_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    case_id,
-                    d.name,
-                    d.started_on.isoformat(),
-                    _day(d.due),
-                    _day(d.met_on),
-                    str(d.state),
-                    region,
-                    consultant,
-                )
-                for d in self.rules.clocks(t)
-            ],
-            t=deadlines,
-        )
+        t = next_timeline(self._timeline(case_id, row), event)
+        self._timelines[case_id] = t
+        if consultant_id is not _Keep.KEEP:
+            row["consultant_id"] = consultant_id
+        row["is_open"] = 1 if t.ended_on is None else 0
+        row["version"] = event.originator_version
+        row["position"] = position
+        row["updated_at"] = event.timestamp.timestamp()
+        self._cases.put(row)
+        self._inputs[case_id] = (t, str(row["region"]), row["consultant_id"])
 
     # --- a new day ------------------------------------------------------------------
 

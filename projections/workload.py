@@ -3,25 +3,57 @@
 A case counts as open work for its consultant from its assignment until it is
 closed or withdrawn, suspended or not. A reopened case waits for a new
 assignment and counts for nobody until then. A consultant's ``open_cases`` is
-recounted from the case rows whenever one of their cases changes, so it can
-never drift from them.
+recounted from the case rows whenever one of their cases changes (once per
+batch of events, after its case rows are written), so it can never drift from
+them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import singledispatchmethod
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from domain.case import Case
 from domain.consultant import Consultant
-from projections.base import Projection
+from projections.base import (
+    DispatchMethod,
+    Projection,
+    RowBatch,
+    chunked,
+    select_in,
+    where_in,
+)
 from projections.db import Database, Tx
 
 # The fields of Consultant.Updated kept as they are, each its column's name. Only
 # these names are put into the SQL, never a key taken from the event unchecked.
 UPDATABLE = ("name", "region", "capacity")
+# The columns of the two tables, in order.
+CONSULTANT_COLUMNS = (
+    "consultant_id",
+    "name",
+    "region",
+    "kind",
+    "capacity",
+    "active",
+    "open_cases",
+    "version",
+    "position",
+    "updated_at",
+)
+CASE_COLUMNS = (
+    "case_id",
+    "consultant_id",
+    "open_work",
+    "region",
+    "service",
+    "version",
+    "position",
+    "updated_at",
+)
+CONSULTANT_EVENTS = (Consultant.Event, Consultant.Registered)
+CASE_EVENTS = (Case.Event, Case.Registered)
 
 
 class WorkloadProjection(Projection):
@@ -29,6 +61,10 @@ class WorkloadProjection(Projection):
 
     name = "workload"
     tables = ("workload_consultants", "workload_cases")
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self._start_batch()
 
     def create_tables(self, tx: Tx, db: Database) -> None:
         consultants, cases = (
@@ -70,70 +106,147 @@ class WorkloadProjection(Projection):
             i=f"{consultants}_region_kind",
         )
 
+    # --- the batch's working set -----------------------------------------------------
+
+    def _start_batch(self) -> None:
+        self._consultants = RowBatch(
+            self.table("workload_consultants"), "consultant_id", CONSULTANT_COLUMNS
+        )
+        self._cases = RowBatch(self.table("workload_cases"), "case_id", CASE_COLUMNS)
+        # The ids read so far in this batch (found or not).
+        self._loaded_consultants: set[str] = set()
+        self._loaded_cases: set[str] = set()
+        # The consultants whose open cases are to be recounted at the batch's end:
+        # whether they were there when their cases last changed (a recount of a
+        # consultant not yet registered changes nothing).
+        self._recount: dict[str, bool] = {}
+
+    def preload(self, tx: Tx, events: Sequence[Any]) -> None:
+        """Read the batch's cases, then their consultants and the batch's, each
+        table with one query."""
+        self._start_batch()
+        consultants: list[str] = []
+        cases: list[str] = []
+        for e in events:
+            if isinstance(e, CONSULTANT_EVENTS):
+                consultants.append(str(e.originator_id))
+            elif isinstance(e, CASE_EVENTS):
+                cases.append(str(e.originator_id))
+                if isinstance(e, Case.Assigned):
+                    consultants.append(str(e.consultant_id))
+        self._load_cases(tx, cases)
+        consultants.extend(
+            str(row["consultant_id"])
+            for row in self._cases.rows.values()
+            if row["consultant_id"] is not None
+        )
+        self._load_consultants(tx, consultants)
+
+    def _load_cases(self, tx: Tx, case_ids: Iterable[str]) -> None:
+        wanted = [c for c in dict.fromkeys(case_ids) if c not in self._loaded_cases]
+        self._loaded_cases.update(wanted)
+        table = self.table("workload_cases")
+        for row in select_in(tx, table, CASE_COLUMNS, "case_id", wanted):
+            self._cases.rows[row["case_id"]] = row
+
+    def _load_consultants(self, tx: Tx, consultant_ids: Iterable[str]) -> None:
+        loaded = self._loaded_consultants
+        wanted = [c for c in dict.fromkeys(consultant_ids) if c not in loaded]
+        loaded.update(wanted)
+        table = self.table("workload_consultants")
+        for row in select_in(tx, table, CONSULTANT_COLUMNS, "consultant_id", wanted):
+            self._consultants.rows[row["consultant_id"]] = row
+
+    def _case(self, tx: Tx, case_id: str) -> dict[str, Any] | None:
+        if case_id not in self._loaded_cases:  # an event handled outside a batch
+            self._load_cases(tx, [case_id])
+        return self._cases.get(case_id)
+
+    def _consultant(self, tx: Tx, consultant_id: str) -> dict[str, Any] | None:
+        if consultant_id not in self._loaded_consultants:
+            self._load_consultants(tx, [consultant_id])
+        return self._consultants.get(consultant_id)
+
+    def end_batch(self, tx: Tx) -> None:
+        """Write the cases, then recount the open cases of each consultant whose
+        cases changed (once, from the case rows), then write the consultants."""
+        self._cases.flush(tx)
+        recount = [c for c, there in self._recount.items() if there]
+        counts = dict.fromkeys(recount, 0)
+        for chunk in chunked(recount):
+            condition, params = where_in(tx, "consultant_id", chunk)
+            for consultant_id, n in tx.fetchall(
+                "SELECT consultant_id, COUNT(*) FROM {w}"
+                " WHERE open_work = 1 AND " + condition + " GROUP BY consultant_id",
+                params,
+                w=self.table("workload_cases"),
+            ):
+                counts[str(consultant_id)] = int(n)
+        for consultant_id, n in counts.items():
+            row = self._consultants.rows[consultant_id]
+            if row["open_cases"] != n:
+                row["open_cases"] = n
+                self._consultants.put(row)
+        self._consultants.flush(tx)
+        self._start_batch()
+
     # --- consultants ----------------------------------------------------------------
 
-    @singledispatchmethod
+    @DispatchMethod
     def handle(self, event: Any, position: int, tx: Tx) -> None:
         """Other events (intake, activities, suspensions) move no work."""
 
     @handle.register
     def _(self, event: Consultant.Registered, position: int, tx: Tx) -> None:
-        tx.execute(
-            "INSERT INTO {t} (consultant_id, name, region, kind, capacity, active,"
-            " open_cases, version, position, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, 1, 0, %s, %s, %s)"
-            " ON CONFLICT (consultant_id) DO NOTHING",
-            (
-                str(event.originator_id),
-                event.name,
-                event.region,
-                event.kind,
-                event.capacity,
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-            ),
-            t=self.table("workload_consultants"),
+        consultant_id = str(event.originator_id)
+        if self._consultant(tx, consultant_id) is not None:
+            return
+        self._consultants.put(
+            {
+                "consultant_id": consultant_id,
+                "name": event.name,
+                "region": event.region,
+                "kind": event.kind,
+                "capacity": event.capacity,
+                "active": 1,
+                "open_cases": 0,
+                "version": event.originator_version,
+                "position": position,
+                "updated_at": event.timestamp.timestamp(),
+            }
         )
 
     @handle.register
     def _(self, event: Consultant.Updated, position: int, tx: Tx) -> None:
-        columns: dict[str, Any] = {
-            c: event.changes[c] for c in UPDATABLE if c in event.changes
-        }
+        row = self._consultant(tx, str(event.originator_id))
+        if row is None:
+            return
+        row.update({c: event.changes[c] for c in UPDATABLE if c in event.changes})
         if "active" in event.changes:
-            columns["active"] = 1 if event.changes["active"] else 0
-        sets = "".join(f"{c} = %s, " for c in columns)
-        tx.execute(
-            "UPDATE {t} SET " + sets + "version = %s, position = %s, updated_at = %s"
-            " WHERE consultant_id = %s",
-            (
-                *columns.values(),
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-                str(event.originator_id),
-            ),
-            t=self.table("workload_consultants"),
-        )
+            row["active"] = 1 if event.changes["active"] else 0
+        row["version"] = event.originator_version
+        row["position"] = position
+        row["updated_at"] = event.timestamp.timestamp()
+        self._consultants.put(row)
 
     # --- cases ----------------------------------------------------------------------
 
     @handle.register
     def _(self, event: Case.Registered, position: int, tx: Tx) -> None:
-        tx.execute(
-            "INSERT INTO {t} (case_id, consultant_id, open_work, region, service,"
-            " version, position, updated_at) VALUES (%s, NULL, 0, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (case_id) DO NOTHING",
-            (
-                str(event.originator_id),
-                event.region,
-                event.service,
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-            ),
-            t=self.table("workload_cases"),
+        case_id = str(event.originator_id)
+        if self._case(tx, case_id) is not None:
+            return
+        self._cases.put(
+            {
+                "case_id": case_id,
+                "consultant_id": None,
+                "open_work": 0,
+                "region": event.region,
+                "service": event.service,
+                "version": event.originator_version,
+                "position": position,
+                "updated_at": event.timestamp.timestamp(),
+            }
         )
 
     @handle.register
@@ -156,16 +269,9 @@ class WorkloadProjection(Projection):
 
     def _end_work(self, tx: Tx, event: Case.Event, position: int) -> None:
         """The case stops counting; its last consultant stays on its row."""
-        row = self._case(tx, event)
+        row = self._case(tx, str(event.originator_id))
         if row is not None:
-            self._set_case(tx, event, position, row[0], open_work=False)
-
-    def _case(self, tx: Tx, event: Case.Event) -> tuple[Any, ...] | None:
-        return tx.fetchone(
-            "SELECT consultant_id, open_work FROM {t} WHERE case_id = %s",
-            (str(event.originator_id),),
-            t=self.table("workload_cases"),
-        )
+            self._set_case(tx, event, position, row["consultant_id"], open_work=False)
 
     def _set_case(
         self,
@@ -176,33 +282,19 @@ class WorkloadProjection(Projection):
         *,
         open_work: bool,
     ) -> None:
-        row = self._case(tx, event)
+        row = self._case(tx, str(event.originator_id))
         if row is None:
             return
-        tx.execute(
-            "UPDATE {t} SET consultant_id = %s, open_work = %s, version = %s,"
-            " position = %s, updated_at = %s WHERE case_id = %s",
-            (
-                consultant_id,
-                1 if open_work else 0,
-                event.originator_version,
-                position,
-                event.timestamp.timestamp(),
-                str(event.originator_id),
-            ),
-            t=self.table("workload_cases"),
-        )
-        for consultant in {row[0], consultant_id} - {None}:
-            self._recount(tx, str(consultant))
-
-    def _recount(self, tx: Tx, consultant_id: str) -> None:
-        tx.execute(
-            "UPDATE {c} SET open_cases = (SELECT COUNT(*) FROM {w}"
-            " WHERE consultant_id = %s AND open_work = 1) WHERE consultant_id = %s",
-            (consultant_id, consultant_id),
-            c=self.table("workload_consultants"),
-            w=self.table("workload_cases"),
-        )
+        before = row["consultant_id"]
+        row["consultant_id"] = consultant_id
+        row["open_work"] = 1 if open_work else 0
+        row["version"] = event.originator_version
+        row["position"] = position
+        row["updated_at"] = event.timestamp.timestamp()
+        self._cases.put(row)
+        for consultant in {before, consultant_id} - {None}:
+            key = str(consultant)
+            self._recount[key] = self._consultant(tx, key) is not None
 
 
 # --- queries ------------------------------------------------------------------------
