@@ -27,17 +27,15 @@ in ``projections.dashboard_view``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from functools import singledispatchmethod
 from operator import itemgetter
 from typing import Any
 
-from psycopg.sql import SQL, Identifier
-
 from domain.case import Case, local_date
 from domain.values import IntakeDecision, Status
-from projections.base import Projection, RowBatch
+from projections.base import Projection, RowBatch, insert_rows
 from projections.dashboard_view import (
     OPEN_SQL,
     DashboardView,
@@ -46,7 +44,7 @@ from projections.dashboard_view import (
     school_year_bounds,
     school_year_of,
 )
-from projections.db import Database, PostgresTx, SQLiteTx, Tx
+from projections.db import Database, SQLiteTx, Tx
 
 __all__ = [
     "OPEN_SQL",
@@ -486,31 +484,6 @@ class DashboardProjection(Projection):
         interval.update((c, row[c]) for c in FIXED)
         self.opened.append(interval)
         self.current[row["case_id"]] = interval
-
-
-def insert_rows(
-    tx: Tx, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """Add new rows: with COPY on PostgreSQL (a fraction of the server's work
-    for one INSERT per row), else with one INSERT per row. Each new row stems
-    from an event applied for the first time (a case's registration, its state
-    from an event's version on), so none can be there already."""
-    rows = list(rows)
-    if not rows:
-        return
-    if isinstance(tx, PostgresTx):
-        names = SQL(", ").join(map(Identifier, columns))
-        copy = SQL("COPY {t} ({c}) FROM STDIN").format(t=Identifier(table), c=names)
-        with tx.conn.cursor() as cursor, cursor.copy(copy) as rows_in:
-            for row in rows:
-                rows_in.write_row(row)
-    else:
-        marks = ", ".join(["%s"] * len(columns))
-        tx.executemany(
-            "INSERT INTO {t} (" + ", ".join(columns) + ") VALUES (" + marks + ")",
-            rows,
-            t=table,
-        )
 
 
 DashboardProjection.view_class = DashboardView
