@@ -44,6 +44,9 @@ from tests.support.samples import (
     consultant_actor,
     registration,
 )
+from tests.support.samples import (
+    canaries as sample_canaries,
+)
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -120,25 +123,21 @@ def dump_audit_tables(read_db: Database, version: int) -> str:
 
 
 def canaries() -> dict[str, str]:
-    tag = uuid4().hex[:12]
-    return {
-        field: f"Canary{field.title()}{tag}"
-        for field in (
-            "pupil",
-            "requester",
-            "email",
-            "account",
-            "note",
-            "waiver",
-            "summary",
-            "party",
-            "suspension",
-            "resumption",
-            "closing",
-            "reopening",
-            "withdrawal",
-        )
-    }
+    return sample_canaries(
+        "pupil",
+        "requester",
+        "email",
+        "account",
+        "note",
+        "waiver",
+        "summary",
+        "party",
+        "suspension",
+        "resumption",
+        "closing",
+        "reopening",
+        "withdrawal",
+    )
 
 
 def case_full_of_canaries(

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -28,25 +28,22 @@ from dossier.bootstrap import build_service
 from dossier.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
+from tests.support.samples import canaries as sample_canaries
 
 
 def canaries() -> dict[str, str]:
-    tag = uuid4().hex[:12]
-    return {
-        field: f"Canary{field.title()}{tag}"
-        for field in (
-            "pupil",
-            "requester",
-            "email",
-            "account",
-            "note",
-            "waiver",
-            "summary",
-            "party",
-            "suspension",
-            "withdrawal",
-        )
-    }
+    return sample_canaries(
+        "pupil",
+        "requester",
+        "email",
+        "account",
+        "note",
+        "waiver",
+        "summary",
+        "party",
+        "suspension",
+        "withdrawal",
+    )
 
 
 def dump_database(settings: Settings) -> str:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
 from domain.registration import Pupil, Registration, Requester, School
 from domain.values import (
@@ -48,3 +49,9 @@ def registration(**changes: Any) -> Registration:
         account="School weigert toelating na verhuizing.",
     )
     return replace(base, **changes)
+
+
+def canaries(*fields: str) -> dict[str, str]:
+    """A unique string per field, to plant as personal data and search for later."""
+    tag = uuid4().hex[:12]
+    return {field: f"Canary{field.title()}{tag}" for field in fields}
