@@ -20,7 +20,6 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     Recording,
-    Transcoder,
 )
 from eventsourcing.utils import EnvType
 
@@ -76,6 +75,15 @@ class HistoryEntry:
     data: dict[str, Any]
 
 
+def sealing_mapper(keyring: Callable[[], KeyRing]) -> SealingMapper:
+    """The mapper of Dossier's events: JSON with the domain's transcodings, and
+    personal values sealed under their case's key from ``keyring``."""
+    transcoder = JSONTranscoder()
+    register_domain_transcodings(transcoder)
+    transcoder.register(SealedPersonal(keyring))
+    return SealingMapper(transcoder=transcoder)
+
+
 class CaseService(Application[UUID]):
     """Dossier's event-sourced application: cases, consultants, references."""
 
@@ -121,16 +129,7 @@ class CaseService(Application[UUID]):
         return self._keyring
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return SealingMapper(transcoder=self.construct_transcoder())
-
-    def construct_transcoder(self) -> Transcoder:
-        transcoder = JSONTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        register_domain_transcodings(transcoder)
-        transcoder.register(SealedPersonal(lambda: self.keyring))
+        return sealing_mapper(lambda: self.keyring)
 
     # --- cases: commands ----------------------------------------------------------
 

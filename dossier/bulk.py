@@ -2,30 +2,37 @@
 
 For benchmarks and large demos (a million cases in minutes). Each case's life
 is played on its aggregate with the domain's own command methods, so every
-rule holds, but without loading anything back: a batch of cases, their
-reference index entries, the year's counter and their keys are saved in one
-transaction.
+rule holds, but nothing is loaded back. Worker processes play and encode the
+cases (sealing personal values under each case's new key); this process issues
+their references in order and writes each batch (the cases, their reference
+index entries, the year's counter events and the cases' keys) in one
+transaction, by COPY on PostgreSQL, while the workers play the next batches.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.case import Case, local_date
 from domain.consultant import Consultant
 from domain.reference import CaseReference, ReferenceCounter
 from domain.regions import suggest
 from domain.registration import Pupil, Registration, Requester, School
-from domain.sealing import PendingKeys
-from domain.service import CaseService
+from domain.sealing import KeyRing, PendingKeys
+from domain.service import CaseService, sealing_mapper
 from domain.values import (
     ActivityKind,
     Actor,
@@ -46,6 +53,11 @@ INTAKE = Actor("bulk-intake", Role.INTAKE)
 COORDINATOR = Actor("bulk-coordinator", Role.COORDINATOR)
 PC4S = ("1011", "3011", "3511", "5611", "6511", "9711", "8011", "6211")
 
+# Consultants by service, as (id, service) pairs a worker process can receive.
+Staff = dict[Service, list[tuple[UUID, Service]]]
+# One case to play: its reference, registration moment and random seed.
+CaseSpec = tuple[str, datetime, int]
+
 
 @dataclass(frozen=True)
 class BulkReport:
@@ -62,53 +74,161 @@ def load(
     service: CaseService,
     cases: int,
     *,
-    batch: int = 200,
+    batch: int = 500,
     seed: int = 1,
     start: datetime | None = None,
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BulkReport:
-    """Record ``cases`` cases with 5 to 40 events each; returns what it stored."""
+    """Record ``cases`` cases with 5 to 40 events each; returns what it stored.
+
+    ``workers`` processes play and encode the cases (default: one per CPU;
+    0 plays them in this process). The same seed gives the same cases.
+    """
     rng = random.Random(seed)  # noqa: S311 — made-up data, not secrets
     moment = start or datetime(2025, 8, 1, 8, 0, tzinfo=UTC)
-    consultants = {
-        kind: [
-            Consultant.register(
-                name=f"Consulent {kind.value[:8]} {n}",
-                region=Region.NOORD_HOLLAND,
-                kind=kind,
-                capacity=40,
-                by=COORDINATOR,
-                now=moment,
-            )
-            for n in range(4)
-        ]
-        for kind in Service
-    }
-    service.save_changes(*[c for group in consultants.values() for c in group])
+    staff = _consultants(service, moment)
     counters: dict[int, ReferenceCounter] = {}
     began = time.monotonic()
     events = 0
-    done = 0
-    while done < cases:
-        size = min(batch, cases - done)
-        aggregates: list[Any] = []
-        keys: dict[UUID, bytes] = {}
-        for _ in range(size):
-            moment += timedelta(seconds=rng.randint(30, 600))
-            year = local_date(moment).year
-            counter = counters.get(year) or _counter(service, year, moment)
-            counters[year] = counter
-            case = _play(rng, counter, consultants, moment)
-            keys[case.id] = service.keyring.new_key()
-            index = CaseReference.create(case.reference, case.id, moment)
-            events += len(case.pending_events) + 2
-            aggregates.extend([case, index])
-        with PendingKeys(keys):
-            service.save_changes(*counters.values(), *aggregates, new_case_keys=keys)
-        done += size
-        if progress is not None:
-            progress(size)
+
+    def batches() -> Iterator[tuple[list[CaseSpec], list[StoredEvent]]]:
+        nonlocal moment
+        done = 0
+        while done < cases:
+            specs: list[CaseSpec] = []
+            for _ in range(min(batch, cases - done)):
+                moment += timedelta(seconds=rng.randint(30, 600))
+                year = local_date(moment).year
+                counter = counters.get(year) or _counter(service, year, moment)
+                counters[year] = counter
+                specs.append((counter.issue(moment), moment, rng.getrandbits(64)))
+            issued = [
+                service.mapper.to_stored_event(e)
+                for counter in counters.values()
+                for e in counter.collect_events()
+            ]
+            done += len(specs)
+            yield specs, issued
+
+    with _Players(staff, workers) as play:
+        for (played, keys), issued in play(batches()):
+            # Both of Dossier's recorders (dossier.stores) have this path.
+            service.recorder.insert_bulk([*issued, *played], keys)  # type: ignore[attr-defined]
+            events += len(issued) + len(played)
+            if progress is not None:
+                progress(len(keys))
+    # Later registrations load each year's counter from its latest snapshot.
+    assert service.snapshots is not None, "the service snapshots its counters"
+    service.snapshots.put([Snapshot.take(c) for c in counters.values()])
     return BulkReport(cases, events, time.monotonic() - began)
+
+
+Played = tuple[list[StoredEvent], dict[UUID, bytes]]
+Player = Callable[
+    [Iterator[tuple[list[CaseSpec], list[StoredEvent]]]],
+    Iterator[tuple[Played, list[StoredEvent]]],
+]
+
+
+class _Players:
+    """Plays batches of cases in worker processes, a few batches ahead of the
+    writer, and yields the results in order (or plays them here, with 0)."""
+
+    def __init__(self, staff: Staff, workers: int | None) -> None:
+        self.staff = staff
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Player:
+        if self.workers > 0:
+            # Spawned, not forked: the parent holds database pools and threads.
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_player,
+                initargs=(self.staff,),
+            )
+        else:
+            _start_player(self.staff)
+        return self._play
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def _play(
+        self, work: Iterator[tuple[list[CaseSpec], list[StoredEvent]]]
+    ) -> Iterator[tuple[Played, list[StoredEvent]]]:
+        if self.pool is None:
+            for specs, issued in work:
+                yield _play_batch(specs), issued
+            return
+        ahead: list[tuple[Future[Played], list[StoredEvent]]] = []
+        for specs, issued in work:
+            ahead.append((self.pool.submit(_play_batch, specs), issued))
+            if len(ahead) > 2 * self.workers:
+                future, first = ahead.pop(0)
+                yield future.result(), first
+        for future, first in ahead:
+            yield future.result(), first
+
+
+class _NoKeyRing(KeyRing):
+    """Workers only seal new cases, whose keys are pending: no store to ask."""
+
+    def key_for(self, case_id: UUID) -> bytes | None:
+        return None
+
+    def destroy(self, case_id: UUID) -> None:
+        raise NotImplementedError
+
+
+_player: dict[str, Any] = {}
+
+
+def _start_player(staff: Staff) -> None:
+    keyring = _NoKeyRing()
+    _player["mapper"] = sealing_mapper(lambda: keyring)
+    _player["staff"] = staff
+
+
+def _play_batch(specs: list[CaseSpec]) -> Played:
+    """Play and encode a batch of cases: their events and their new keys."""
+    mapper: Mapper[UUID] = _player["mapper"]
+    staff: Staff = _player["staff"]
+    keys: dict[UUID, bytes] = {}
+    aggregates: list[Any] = []
+    for reference, moment, case_seed in specs:
+        case = _play(random.Random(case_seed), reference, staff, moment)  # noqa: S311
+        keys[case.id] = KeyRing.new_key()
+        aggregates.append(CaseReference.create(reference, case.id, moment))
+        aggregates.append(case)
+    with PendingKeys(keys):
+        stored = [
+            mapper.to_stored_event(e) for a in aggregates for e in a.collect_events()
+        ]
+    return stored, keys
+
+
+def _consultants(service: CaseService, moment: datetime) -> Staff:
+    made = [
+        Consultant.register(
+            name=f"Consulent {kind.value[:8]} {n}",
+            region=Region.NOORD_HOLLAND,
+            kind=kind,
+            capacity=40,
+            by=COORDINATOR,
+            now=moment,
+        )
+        for kind in Service
+        for n in range(4)
+    ]
+    service.save_changes(*made)
+    staff: Staff = {kind: [] for kind in Service}
+    for c in made:
+        staff[Service(c.kind)].append((c.id, Service(c.kind)))
+    return staff
 
 
 def _counter(service: CaseService, year: int, now: datetime) -> ReferenceCounter:
@@ -151,14 +271,13 @@ def _registration(rng: random.Random, at: date) -> Registration:
 
 def _play(
     rng: random.Random,
-    counter: ReferenceCounter,
-    consultants: dict[Service, list[Consultant]],
+    reference: str,
+    staff: Staff,
     start: datetime,
 ) -> Case:
     now = start
-    reference = counter.issue(now)
     case = Case.register(
-        case_id=uuid4(),
+        case_id=UUID(int=rng.getrandbits(128), version=4),
         reference=reference,
         registration=_registration(rng, local_date(now)),
         by=INTAKE,
@@ -178,11 +297,9 @@ def _play(
     case.decide_intake(IntakeDecision.ADMISSIBLE, None, None, by=INTAKE, now=later())
     if stage < 0.2:
         return case
-    consultant = rng.choice(consultants[Service(case.service)])
-    case.assign(
-        consultant.id, Service(consultant.kind), True, by=COORDINATOR, now=later()
-    )
-    actor = Actor(str(consultant.id), Role.CONSULTANT)
+    consultant_id, kind = rng.choice(staff[Service(case.service)])
+    case.assign(consultant_id, kind, True, by=COORDINATOR, now=later())
+    actor = Actor(str(consultant_id), Role.CONSULTANT)
     for _ in range(rng.randint(0, 32)):
         at = later(72)
         case.record_activity(

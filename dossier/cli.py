@@ -38,6 +38,7 @@ from domain.errors import CaseNotFound, ConsultantNotFound, DossierError
 from domain.service import CaseService
 from domain.values import Actor, ErasureReason, Personal, Role, Status
 from dossier.bootstrap import build_service
+from dossier.bulk import load as bulk_load
 from dossier.demo import DemoSummary, SettableClock, seed
 from dossier.settings import Settings
 
@@ -183,10 +184,14 @@ class _Rate(ProgressColumn):
         return Text(f"{task.completed / elapsed:,.0f} cases/s")
 
 
+# Above this many cases `dossier demo` loads in bulk (the command path's limit).
+BULK_ABOVE = 100_000
+
+
 @app.command()
 def demo(
     cases: Annotated[
-        int, typer.Option(min=1, max=100_000, help="How many cases to record.")
+        int, typer.Option(min=1, max=10_000_000, help="How many cases to record.")
     ] = 1600,
     seed_: Annotated[
         int, typer.Option("--seed", help="Random seed: a seed gives the same data.")
@@ -195,8 +200,30 @@ def demo(
         bool,
         typer.Option("--if-empty", help="Do nothing when the store holds events."),
     ] = False,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--commands",
+            help=(
+                "Bulk: cases played on their aggregates in worker processes and "
+                "saved in batches (a million in minutes). Commands: a school year "
+                "through the service's commands, with users and a clock. "
+                f"Default: commands up to {BULK_ABOVE:,} cases, bulk above."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Bulk: processes playing cases (default: one per CPU)."
+        ),
+    ] = None,
 ) -> None:
-    """Record a realistic year of demo casework through the real commands."""
+    """Record realistic demo casework: a school year, or millions of cases in bulk."""
+    in_bulk = cases > BULK_ABOVE if bulk is None else bulk
+    if not in_bulk and cases > BULK_ABOVE:
+        _fail(f"--commands records at most {BULK_ABOVE:,} cases; use --bulk")
     clock = SettableClock()
     with session(clock=clock) as (settings, service):
         held = service.recorder.max_notification_id() or 0
@@ -208,7 +235,7 @@ def demo(
             )
             return
         columns = (
-            TextColumn("seeding"),
+            TextColumn("bulk loading" if in_bulk else "seeding"),
             BarColumn(),
             MofNCompleteColumn(),
             _Rate(),
@@ -217,18 +244,37 @@ def demo(
         try:
             with Progress(*columns, console=err, transient=False) as progress:
                 task = progress.add_task("cases", total=cases)
-                summary = seed(
-                    service,
-                    clock,
-                    cases=cases,
-                    seed=seed_,
-                    progress=lambda done: progress.update(task, completed=done),
-                )
+                if in_bulk:
+                    report = bulk_load(
+                        service,
+                        cases,
+                        seed=seed_,
+                        workers=workers,
+                        progress=lambda n: progress.advance(task, n),
+                    )
+                else:
+                    summary = seed(
+                        service,
+                        clock,
+                        cases=cases,
+                        seed=seed_,
+                        progress=lambda done: progress.update(task, completed=done),
+                    )
         except KeyboardInterrupt:
             err.print("interrupted: the store keeps what was recorded so far")
             raise typer.Exit(130) from None
         out.print(f"Store: {_where(settings)}")
-        _print_demo_summary(summary)
+        if in_bulk:
+            out.print(
+                f"Loaded {report.cases:,} cases, {report.events:,} events in "
+                f"{report.seconds:,.1f} s ({report.cases_per_second:,.0f} cases/s, "
+                f"{report.events / max(report.seconds, 1e-9):,.0f} events/s). "
+                "Read models catch up in `dossier worker` or "
+                "`dossier projections catch-up`.",
+                soft_wrap=True,
+            )
+        else:
+            _print_demo_summary(summary)
 
 
 def _print_demo_summary(s: DemoSummary) -> None:

@@ -169,6 +169,13 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"INSERT INTO {IDEMPOTENCY_TABLE} VALUES (?,?,?,?,?,?,?)", row)
         return super()._insert_events(c, stored_events, **kwargs)
 
+    def insert_bulk(
+        self, stored_events: Sequence[StoredEvent], keys: dict[UUID, bytes]
+    ) -> None:
+        """Many new aggregates' events and their cases' keys in one transaction
+        (the bulk loader's path; nothing is read back)."""
+        self.insert_events(stored_events, new_case_keys=keys)
+
 
 class SQLiteKeyRing(CachingKeyRing):
     def __init__(self, datastore: SQLiteDatastore) -> None:
@@ -219,6 +226,13 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         self.insert_key_statement = SQL("INSERT INTO {} VALUES (%s, %s)").format(
             self.key_table
         )
+        self.copy_keys_statement = SQL(
+            "COPY {} (case_id, key) FROM STDIN (FORMAT BINARY)"
+        ).format(self.key_table)
+        self.copy_events_statement = SQL(
+            "COPY {} (originator_id, originator_version, topic, state)"
+            " FROM STDIN (FORMAT BINARY)"
+        ).format(Identifier(datastore.schema, self.events_table_name))
         idempotency_table = Identifier(datastore.schema, IDEMPOTENCY_TABLE)
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {} (" + IDEMPOTENCY_COLUMNS + ")").format(
@@ -254,6 +268,30 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         if rows:
             with curs.connection.cursor() as other:
                 other.executemany(self.insert_idempotency_statement, rows)
+
+    def insert_bulk(
+        self, stored_events: Sequence[StoredEvent], keys: dict[UUID, bytes]
+    ) -> None:
+        """Many new aggregates' events and their cases' keys in one transaction,
+        by COPY (the bulk loader's path; nothing is read back).
+
+        The table lock is taken as for any insert, so positions are issued in
+        commit order and readers never pass over a gap that fills later.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            if keys:
+                with curs.copy(self.copy_keys_statement) as copy:
+                    copy.set_types(["uuid", "bytea"])
+                    for row in keys.items():
+                        copy.write_row(row)
+            with curs.copy(self.copy_events_statement) as copy:
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for e in stored_events:
+                    copy.write_row(
+                        (e.originator_id, e.originator_version, e.topic, e.state)
+                    )
 
 
 class PostgresKeyRing(CachingKeyRing):

@@ -129,6 +129,19 @@ def test_an_unknown_reference_is_one_line_and_exit_1(store: Path) -> None:
     assert assert_one_line_error(result) == "error: no case OC-1999-99999"
 
 
+def test_demo_in_bulk_loads_cases_that_show_like_any_other(tmp_path: Path) -> None:
+    result = run(tmp_path, "demo", "--cases", "40", "--bulk", "--workers", "2")
+
+    assert result.returncode == 0, result.stderr
+    assert "Loaded 40 cases" in result.stdout
+    summary = run(tmp_path, "summary")
+    assert "Cases: 40" in summary.stdout
+    # The bulk loader's first case is registered on 1 August 2025.
+    shown = run(tmp_path, "case", "show", "OC-2025-00001")
+    assert shown.returncode == 0, shown.stderr
+    assert field(shown.stdout, "pupil") == "Leerling Bulk"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -137,6 +150,7 @@ def test_an_unknown_reference_is_one_line_and_exit_1(store: Path) -> None:
         (("case", "erase", "OC-1999-00001", "--reason", "boredom"), "--reason"),
         (("case", "show"), "Missing argument"),
         (("demo", "--cases", "0"), "--cases"),
+        (("demo", "--cases", "100001", "--commands"), "--bulk"),
     ],
 )
 def test_bad_input_is_one_line(
