@@ -83,10 +83,11 @@ def load(
     """Record ``cases`` cases with 5 to 40 events each; returns what it stored.
 
     ``workers`` processes play and encode the cases (default: one per CPU;
-    0 plays them in this process). The same seed gives the same cases.
+    0 plays them in this process). The same seed gives the same cases. They
+    are registered from ``start``, by default so that they end before today.
     """
     rng = random.Random(seed)  # noqa: S311 — made-up data, not secrets
-    moment = start or datetime(2025, 8, 1, 8, 0, tzinfo=UTC)
+    moment = start or _default_start(cases)
     staff = _consultants(service, moment)
     counters: dict[int, ReferenceCounter] = {}
     began = time.monotonic()
@@ -209,6 +210,19 @@ def _play_batch(specs: list[CaseSpec]) -> Played:
             mapper.to_stored_event(e) for a in aggregates for e in a.collect_events()
         ]
     return stored, keys
+
+
+# Registrations are 30 to 600 seconds apart; a case's life lasts up to ~100 days.
+MEAN_GAP = timedelta(seconds=315)
+LONGEST_LIFE = timedelta(days=120)
+
+
+def _default_start(cases: int) -> datetime:
+    """Early enough that the last case's life ends before today: events are
+    recorded as they happen, never in the future. Midnight UTC, so a seed gives
+    the same cases all day."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - cases * MEAN_GAP - LONGEST_LIFE
 
 
 def _consultants(service: CaseService, moment: datetime) -> Staff:

@@ -6,7 +6,7 @@ registration afterwards draws the next number."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -53,6 +53,8 @@ def test_bulk_loaded_cases_read_back_whole_with_their_personal_data(
     for year, count in by_year.items():
         numbers = [int(r.split("-")[2]) for r in references if f"-{year}-" in r]
         assert numbers == list(range(1, count + 1))
+    # Recorded as they would have happened: nothing after today.
+    assert max(c.modified_on for c in cases) < datetime.now(UTC)
     statuses = Counter(str(c.status) for c in cases)
     assert len(statuses) >= 3, statuses
 
