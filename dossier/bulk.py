@@ -55,8 +55,9 @@ PC4S = ("1011", "3011", "3511", "5611", "6511", "9711", "8011", "6211")
 
 # Consultants by service, as (id, service) pairs a worker process can receive.
 Staff = dict[Service, list[tuple[UUID, Service]]]
-# One case to play: its reference, registration moment and random seed.
-CaseSpec = tuple[str, datetime, int]
+# One case to play: its reference, registration moment, random seed and whether
+# it has settled (ended by now).
+CaseSpec = tuple[str, datetime, int, bool]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def load(
     """
     rng = random.Random(seed)  # noqa: S311 — made-up data, not secrets
     moment = start or _default_start(cases)
+    last = moment + cases * MEAN_GAP  # about when the last case is registered
     staff = _consultants(service, moment)
     counters: dict[int, ReferenceCounter] = {}
     began = time.monotonic()
@@ -103,7 +105,10 @@ def load(
                 year = local_date(moment).year
                 counter = counters.get(year) or _counter(service, year, moment)
                 counters[year] = counter
-                specs.append((counter.issue(moment), moment, rng.getrandbits(64)))
+                settled = moment < last - SETTLED_AFTER
+                specs.append(
+                    (counter.issue(moment), moment, rng.getrandbits(64), settled)
+                )
             issued = [
                 service.mapper.to_stored_event(e)
                 for counter in counters.values()
@@ -200,8 +205,9 @@ def _play_batch(specs: list[CaseSpec]) -> Played:
     staff: Staff = _player["staff"]
     keys: dict[UUID, bytes] = {}
     aggregates: list[Any] = []
-    for reference, moment, case_seed in specs:
-        case = _play(random.Random(case_seed), reference, staff, moment)  # noqa: S311
+    for reference, moment, case_seed, settled in specs:
+        rng = random.Random(case_seed)  # noqa: S311
+        case = _play(rng, reference, staff, moment, settled)
         keys[case.id] = KeyRing.new_key()
         aggregates.append(CaseReference.create(reference, case.id, moment))
         aggregates.append(case)
@@ -215,6 +221,8 @@ def _play_batch(specs: list[CaseSpec]) -> Played:
 # Registrations are 30 to 600 seconds apart; a case's life lasts up to ~100 days.
 MEAN_GAP = timedelta(seconds=315)
 LONGEST_LIFE = timedelta(days=120)
+# Cases registered this long before the last have ended.
+SETTLED_AFTER = timedelta(days=365)
 
 
 def _default_start(cases: int) -> datetime:
@@ -288,7 +296,11 @@ def _play(
     reference: str,
     staff: Staff,
     start: datetime,
+    settled: bool,
 ) -> Case:
+    """A case's life from ``start``: open at any stage, or ended (closed, about
+    a third; withdrawn; not admissible). A ``settled`` case, registered over a
+    year before the last, has ended, as old cases have at the bureau."""
     now = start
     case = Case.register(
         case_id=UUID(int=rng.getrandbits(128), version=4),
@@ -307,6 +319,13 @@ def _play(
     for step in Step:
         case.record_prerequisite(step, local_date(now), None, by=INTAKE, now=later())
     if stage < 0.1:
+        if settled:
+            case.withdraw("Ingetrokken.", by=INTAKE, now=later())
+        return case
+    if settled and stage < 0.2:
+        case.decide_intake(
+            IntakeDecision.NOT_ADMISSIBLE, "Geen vraag.", None, by=INTAKE, now=later()
+        )
         return case
     case.decide_intake(IntakeDecision.ADMISSIBLE, None, None, by=INTAKE, now=later())
     if stage < 0.2:
@@ -324,7 +343,7 @@ def _play(
             by=actor,
             now=at,
         )
-    if stage < 0.5 or case.status != "in_mediation":
+    if not settled and (stage < 0.5 or case.status != "in_mediation"):
         return case
     case.close(
         rng.choice(list(Outcome)),
