@@ -1,7 +1,7 @@
 """The dashboard read model: the figures coordinators see for a school year, now or
 as they stood at any past moment, from per-case facts and status intervals.
 
-Two tables, no personal data:
+Five tables, no personal data:
 
 - ``dashboard_cases``: one row per case with its fixed facts (region, sector, ...),
   its first milestones (intake, assignment, first contact) with the calendar days
@@ -12,6 +12,13 @@ Two tables, no personal data:
   moment t" is the one interval with ``valid_from <= t < valid_to``; the case's
   fixed facts are copied in, so the figures as of any moment come from this table
   alone, without replaying the log.
+- ``dashboard_year_counts``, ``dashboard_duration_counts`` and
+  ``dashboard_stock_counts``: the figures now, kept as counters. Each case
+  contributes a few keys by its current row (its school year and state; the
+  milestones it reached; while open, its place in the queue, at home and with
+  its consultant), so a batch adds, per key, how many cases gained it minus how
+  many lost it. Reading the dashboard now then sums a few hundred counters
+  instead of a school year's cases (one million cases: tens of thousands a year).
 
 Timestamps are epoch seconds (the moment an event was recorded); days are
 Europe/Amsterdam calendar days, as for the deadline clocks. A figure as of a
@@ -21,22 +28,25 @@ A batch of events is applied in memory: ``preload`` reads the rows of the
 batch's cases with one query, the handlers change them and collect the
 intervals they end and open, and ``end_batch`` writes it all in the batch's
 transaction: new rows with COPY (on PostgreSQL), changed rows and ended
-intervals with one statement run over many rows. The queries on the tables are
-in ``projections.dashboard_view``.
+intervals with one statement run over many rows, and the counters' changes
+(the keys of the batch's cases as preloaded, taken away; as they now stand,
+added). The queries on the tables are in ``projections.dashboard_view``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from functools import singledispatchmethod
 from operator import itemgetter
 from typing import Any
 
 from domain.case import Case, local_date
-from domain.values import IntakeDecision, Status
+from domain.values import OPEN_STATUSES, Category, IntakeDecision, Status
 from projections.base import Projection, RowBatch, insert_rows
 from projections.dashboard_view import (
+    COUNTER_KEYS,
     OPEN_SQL,
     DashboardView,
     duration_summary,
@@ -113,11 +123,84 @@ INTERVAL_VALUES = itemgetter(*INTERVAL_COLUMNS)
 CASE_EVENTS = (Case.Event, Case.Registered)
 
 ASSIGNED = str(Status.ASSIGNED)
+# Every case has a year counter: empty beside case rows means never counted.
+COUNTED = "dashboard_year_counts"
 
 # Leaves a part of the state as it was (None is a value: "no consultant").
 _KEEP: Any = object()
 
 Row = dict[str, Any]
+# A counter: its table (base name) and its key, in COUNTER_KEYS[table] order.
+CounterKey = tuple[str, tuple[Any, ...]]
+
+OPEN = frozenset(str(s) for s in OPEN_STATUSES)
+CLOSED = str(Status.CLOSED)
+AWAITING_ASSIGNMENT = str(Status.AWAITING_ASSIGNMENT)
+THUISZITTER = str(Category.THUISZITTER)
+
+
+def counter_keys(row: Row) -> list[CounterKey]:
+    """The counters a case adds one to, by its row in ``dashboard_cases`` now.
+
+    Absent values are "" (key columns are never NULL). The figures as of a
+    moment (``DashboardView``) count the same from the status intervals; a
+    test holds the two to each other.
+    """
+    year = school_year_of(date.fromisoformat(row["registered_on"]))
+    region = row["region"]
+    status = row["status"]
+    keys: list[CounterKey] = [
+        (
+            "dashboard_year_counts",
+            (
+                year,
+                region,
+                row["sector"],
+                row["category"],
+                row["requester_role"],
+                row["service"],
+                status,
+                row["outcome"] or "",
+                row["education_status"] or "",
+            ),
+        )
+    ]
+    durations = "dashboard_duration_counts"
+    if row["intake_at"] is not None:
+        keys.append(
+            (
+                durations,
+                (year, region, "intake", row["intake_decision"], row["days_to_intake"]),
+            )
+        )
+    if row["first_assigned_at"] is not None:
+        keys.append(
+            (durations, (year, region, "assignment", "", row["days_to_assignment"]))
+        )
+    if row["first_contact_at"] is not None:
+        keys.append(
+            (
+                durations,
+                (year, region, "first_contact", "", row["days_to_first_contact"]),
+            )
+        )
+    if status == CLOSED:
+        keys.append((durations, (year, region, "closing", "", row["days_to_closing"])))
+    if status in OPEN:
+        stock = "dashboard_stock_counts"
+        if status == AWAITING_ASSIGNMENT:
+            since = local_date(datetime.fromtimestamp(row["status_since"], UTC))
+            keys.append((stock, (year, region, "queue", since.isoformat())))
+        if row["category"] == THUISZITTER or row["at_home_since"] is not None:
+            keys.append((stock, (year, region, "home", row["at_home_since"] or "")))
+        if row["consultant_id"] is not None:
+            keys.append((stock, (year, region, "consultant", row["consultant_id"])))
+    return keys
+
+
+def count_keys(rows: Iterable[Row]) -> Counter[CounterKey]:
+    """Every counter over these cases' rows (what the tables hold for them)."""
+    return Counter(key for row in rows for key in counter_keys(row))
 
 
 class DashboardProjection(Projection):
@@ -131,7 +214,13 @@ class DashboardProjection(Projection):
     """
 
     name = "dashboard"
-    tables = ("dashboard_cases", "dashboard_status")
+    tables = (
+        "dashboard_cases",
+        "dashboard_status",
+        "dashboard_year_counts",
+        "dashboard_duration_counts",
+        "dashboard_stock_counts",
+    )
     needs_personal_data = False
 
     def __init__(self, version: int) -> None:
@@ -146,6 +235,8 @@ class DashboardProjection(Projection):
         self.opened: list[Row] = []
         self.current: dict[str, Row] = {}
         self.closed: dict[str, float] = {}
+        # The counters the batch's preloaded cases held before it.
+        self.held: Counter[CounterKey] = Counter()
 
     def create_tables(self, tx: Tx, db: Database) -> None:
         cases, status = self.table("dashboard_cases"), self.table("dashboard_status")
@@ -223,6 +314,28 @@ class DashboardProjection(Projection):
                 t=table,
                 i=name,
             )
+        for base, key in COUNTER_KEYS.items():
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS {t} ("
+                + "".join(f" {c} TEXT NOT NULL," for c in key if c != "days")
+                + (" days INTEGER NOT NULL," if "days" in key else "")
+                + f" n INTEGER NOT NULL, PRIMARY KEY ({', '.join(key)}))",
+                t=self.table(base),
+            )
+        self._count_existing_cases(tx)
+
+    def _count_existing_cases(self, tx: Tx) -> None:
+        """Fill empty counters from the case rows, when a version built before
+        the counters existed gains them (every case holds a year counter, so
+        empty counters beside case rows can only mean that)."""
+        if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=self.table(COUNTED)):
+            return
+        cases = self.table("dashboard_cases")
+        if not tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=cases):
+            return
+        rows = tx.fetchall(f"SELECT {', '.join(CASE_COLUMNS)} FROM {{t}}", t=cases)
+        found = (dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
+        self._add_counts(tx, count_keys(found))
 
     def preload(self, tx: Tx, events: Sequence[Any]) -> None:
         ids = {e.originator_id for e in events if isinstance(e, CASE_EVENTS)}
@@ -231,6 +344,7 @@ class DashboardProjection(Projection):
         self.cases.load(tx, keys, dialect=dialect)
         self.by_id = {keys[k]: row for k, row in self.cases.rows.items()}
         self._clear()
+        self.held = count_keys(self.cases.rows.values())
 
     def end_batch(self, tx: Tx) -> None:
         # The rows read at preload that changed, then the batch's new cases.
@@ -247,10 +361,47 @@ class DashboardProjection(Projection):
             t=status,
         )
         insert_rows(tx, status, INTERVAL_COLUMNS, map(INTERVAL_VALUES, self.opened))
+        change = count_keys(self.by_id.values())
+        change.subtract(self.held)
+        self._add_counts(tx, change)
         self._clear()
 
     def _clear(self) -> None:
         self.registered, self.opened, self.current, self.closed = [], [], {}, {}
+        self.held = Counter()
+
+    def _add_counts(self, tx: Tx, change: Counter[CounterKey]) -> None:
+        """Add each key's change to its counter; a counter down to 0 goes, so
+        the tables hold the same rows however the events were batched."""
+        for base, columns in COUNTER_KEYS.items():
+            added = [(*k, n) for (b, k), n in change.items() if b == base and n]
+            if not added:
+                continue
+            names = ", ".join(columns)
+            marks = ", ".join(["%s"] * (len(columns) + 1))
+            tx.executemany(
+                f"INSERT INTO {{t}} ({names}, n) VALUES ({marks})"
+                f" ON CONFLICT ({names}) DO UPDATE SET n = {{t}}.n + excluded.n",
+                added,
+                t=self.table(base),
+            )
+            lowered = [k for (b, k), n in change.items() if b == base and n < 0]
+            tx.executemany(
+                "DELETE FROM {t} WHERE "
+                + " AND ".join(f"{c} = %s" for c in columns)
+                + " AND n = 0",
+                lowered,
+                t=self.table(base),
+            )
+
+    def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
+        """Every row in a fixed order (the counters by their whole key)."""
+        for base in self.tables:
+            order = ", ".join(COUNTER_KEYS.get(base, ("1", "2")))
+            for row in tx.fetchall(
+                f"SELECT * FROM {{t}} ORDER BY {order}", t=self.table(base)
+            ):
+                yield (base, *row)
 
     @singledispatchmethod
     def handle(self, event: Any, position: int, tx: Tx) -> None:

@@ -121,16 +121,35 @@ def _tally(known: Iterable[str], counts: Mapping[str | None, int]) -> dict[str, 
     return result
 
 
+# The counters of the figures now (``projections.dashboard``): base table -> key
+# columns. ``school_year`` is the case's registration school year.
+YEAR_DIMENSIONS = ("region", "sector", "category", "requester_role", "service")
+YEAR_STATE = ("status", "outcome", "education_status")
+COUNTER_KEYS: dict[str, tuple[str, ...]] = {
+    "dashboard_year_counts": ("school_year", *YEAR_DIMENSIONS, *YEAR_STATE),
+    "dashboard_duration_counts": (
+        *("school_year", "region"),
+        *("milestone", "decision", "days"),
+    ),
+    "dashboard_stock_counts": ("school_year", "region", "kind", "item"),
+}
+MILESTONES = ("intake", "assignment", "first_contact", "closing")
+
+
 class DashboardView:
     """The figures of one school year on the serving version's tables.
 
-    ``tables`` maps each base name ("dashboard_cases", "dashboard_status") to
-    the versioned table to read; ``DashboardView.of(version)`` builds it.
+    ``tables`` maps each base name ("dashboard_cases", "dashboard_status", the
+    counters) to the versioned table to read; ``DashboardView.of(version)``
+    builds it.
     """
 
     def __init__(self, tables: Mapping[str, str]) -> None:
         self.cases = tables["dashboard_cases"]
         self.status = tables["dashboard_status"]
+        self.year_counts = tables["dashboard_year_counts"]
+        self.duration_counts = tables["dashboard_duration_counts"]
+        self.stock_counts = tables["dashboard_stock_counts"]
 
     @classmethod
     def of(cls, version: int) -> DashboardView:
@@ -160,90 +179,104 @@ class DashboardView:
         ``now`` is taken as now. ``capacities`` (consultant id -> open cases
         they can hold, from the consultants' read model) is shown beside each
         consultant's open cases.
+
+        Now (no ``as_of``) the figures are summed from the counters; as of a
+        moment, counted from the status intervals. Both count the same cases
+        (events are recorded as they happen, never later than now).
         """
         first, last = school_year_bounds(school_year)
         region = None if region is None else str(region)  # a Region is a str too
         now = _aware(now, "now")
         moment = now if as_of is None else min(_aware(as_of, "as_of"), now)
-        t = moment.timestamp()
         today = local_date(moment)
-        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
-        where_region = "" if region is None else " AND region = %s"
-        by_region: tuple[str, ...] = () if region is None else (region,)
-        year = (start, end, t)
-
         figures: dict[str, Any] = {
             "school_year": school_year,
             "region": region,
             "period": {"start": first.isoformat(), "end": last.isoformat()},
             "as_of": moment.astimezone(UTC).isoformat(),
         }
-        figures.update(self._year(tx, year, t, where_region, by_region))
-        figures["durations"], figures["intake_outcomes"] = self._durations(
-            tx, year, t, where_region, by_region
+        if as_of is None:
+            rows = self._counted(tx, school_year, region)
+        else:
+            rows = self._at_moment(tx, first, last, moment.timestamp(), region)
+        year_rows, duration_rows, stock_rows = rows
+        figures.update(_year_figures(year_rows))
+        figures["durations"], figures["intake_outcomes"] = _duration_figures(
+            duration_rows
         )
-        figures.update(
-            self._stock(tx, t, end, today, where_region, by_region, capacities)
-        )
+        figures.update(_stock_figures(stock_rows, today, capacities))
         return figures
 
-    def _year(
-        self,
-        tx: Tx,
-        year: tuple[float, float, float],
-        t: float,
-        where_region: str,
-        by_region: tuple[str, ...],
-    ) -> dict[str, Any]:
-        """The year's cases by their fixed facts and their state at the moment."""
-        dimensions = ("region", "sector", "category", "requester_role", "service")
-        state = ("status", "outcome", "education_status")
-        columns = ", ".join(dimensions + state)
-        rows = tx.fetchall(
+    # --- now: the counters ------------------------------------------------------------
+
+    def _counted(
+        self, tx: Tx, school_year: str, region: str | None
+    ) -> tuple[list[tuple[Any, ...]], ...]:
+        """The three sets of rows the figures are made of, from the counters."""
+        where_region = "" if region is None else " AND region = %s"
+        by_region: tuple[str, ...] = () if region is None else (region,)
+        columns = ", ".join(YEAR_DIMENSIONS + YEAR_STATE)
+        year_rows = tx.fetchall(
+            f"SELECT {columns}, SUM(n) FROM {{t}}"
+            f" WHERE school_year = %s{where_region} GROUP BY {columns}",
+            (school_year, *by_region),
+            t=self.year_counts,
+        )
+        duration_rows = tx.fetchall(
+            "SELECT milestone, decision, days, SUM(n) FROM {t}"
+            f" WHERE school_year = %s{where_region} GROUP BY milestone, decision, days",
+            (school_year, *by_region),
+            t=self.duration_counts,
+        )
+        # The stock: open cases registered up to the year's end.
+        stock_rows = tx.fetchall(
+            "SELECT kind, CASE WHEN kind = 'queue' THEN region ELSE item END,"
+            " CASE WHEN kind = 'queue' THEN item END, SUM(n) FROM {t}"
+            f" WHERE school_year <= %s{where_region}"
+            " GROUP BY kind, CASE WHEN kind = 'queue' THEN region ELSE item END,"
+            " CASE WHEN kind = 'queue' THEN item END",
+            (school_year, *by_region),
+            t=self.stock_counts,
+        )
+        return (
+            [(*r[:-1], int(r[-1])) for r in year_rows],
+            [(m, d or None, int(days), int(n)) for m, d, days, n in duration_rows],
+            [(k, key or None, since, int(n)) for k, key, since, n in stock_rows],
+        )
+
+    # --- as of a moment: the status intervals -----------------------------------------
+
+    def _at_moment(
+        self, tx: Tx, first: date, last: date, t: float, region: str | None
+    ) -> tuple[list[tuple[Any, ...]], ...]:
+        """The three sets of rows the figures are made of, as they stood at ``t``."""
+        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
+        where_region = "" if region is None else " AND region = %s"
+        by_region: tuple[str, ...] = () if region is None else (region,)
+        year = (start, end, t)
+        columns = ", ".join(YEAR_DIMENSIONS + YEAR_STATE)
+        year_rows = tx.fetchall(
             f"SELECT {columns}, COUNT(*) FROM {{s}}"
             f" WHERE {IN_YEAR} AND {AT_MOMENT}{where_region}"
             f" GROUP BY {columns}",
             (*year, t, t, *by_region),
             s=self.status,
         )
-        tallies: dict[str, Counter[str | None]] = {
-            c: Counter() for c in dimensions + state
-        }
-        for row in rows:
-            n = int(row[-1])
-            # Outcome and education status are set only while a case is closed.
-            for column, value in zip(dimensions + state, row[:-1], strict=True):
-                tallies[column][value] += n
-        by_status = _tally((str(s) for s in Status), tallies["status"])
-        return {
-            "registered": sum(by_status.values()),
-            "open": sum(by_status[s] for s in OPEN),
-            "closed": by_status[Status.CLOSED],
-            "ended": sum(n for s, n in by_status.items() if s not in OPEN),
-            "by_status": by_status,
-            "by_region": _tally((str(r) for r in Region), tallies["region"]),
-            "by_sector": _tally((str(s) for s in Sector), tallies["sector"]),
-            "by_category": _tally((str(c) for c in Category), tallies["category"]),
-            "by_requester_role": _tally(
-                (str(r) for r in RequesterRole), tallies["requester_role"]
-            ),
-            "by_service": _tally((str(s) for s in Service), tallies["service"]),
-            "outcomes": _tally((str(o) for o in Outcome), tallies["outcome"]),
-            "education_status_at_closing": _tally(
-                (str(e) for e in EducationStatus), tallies["education_status"]
-            ),
-        }
+        return (
+            year_rows,
+            self._durations_at(tx, year, t, where_region, by_region),
+            self._stock_at(tx, t, end, where_region, by_region),
+        )
 
-    def _durations(
+    def _durations_at(
         self,
         tx: Tx,
         year: tuple[float, float, float],
         t: float,
         where_region: str,
         by_region: tuple[str, ...],
-    ) -> tuple[dict[str, Any], dict[str, int]]:
-        """Days from registration to each milestone reached by the moment, as
-        histograms (few distinct values) so percentiles are exact in Python."""
+    ) -> list[tuple[Any, ...]]:
+        """Days from registration to each milestone reached by the moment."""
 
         def milestone(kind: str, decision: str, days: str, at: str) -> str:
             return (
@@ -274,31 +307,16 @@ class DashboardView:
         for _ in range(3):
             params += [*year, t, *by_region]
         params += [*year, t, t, *by_region]
-        rows = tx.fetchall(sql, params, c=self.cases, s=self.status)
-        histograms: dict[str, Counter[int]] = {
-            k: Counter() for k in ("intake", "assignment", "first_contact", "closing")
-        }
-        decisions: Counter[str | None] = Counter()
-        for kind, decision, days, n in rows:
-            histograms[str(kind)][int(days)] += int(n)
-            if kind == "intake":
-                decisions[decision] += int(n)
-        durations = {
-            f"to_{kind}": duration_summary(histogram)
-            for kind, histogram in histograms.items()
-        }
-        return durations, _tally((str(d) for d in IntakeDecision), decisions)
+        return tx.fetchall(sql, params, c=self.cases, s=self.status)
 
-    def _stock(
+    def _stock_at(
         self,
         tx: Tx,
         t: float,
         end: float,
-        today: date,
         where_region: str,
         by_region: tuple[str, ...],
-        capacities: Mapping[str, int] | None,
-    ) -> dict[str, Any]:
+    ) -> list[tuple[Any, ...]]:
         """The cases open at the moment: the queue, thuiszitters, consultants."""
         # Open at the moment: the current intervals of open cases, and those
         # that ended after it, each read from its partial index (one OR over
@@ -312,7 +330,7 @@ class DashboardView:
             # which would read every earlier case.)
             f" AND valid_from <= %s AND +registered_at < %s{where_region}"
         )
-        rows = tx.fetchall(
+        return tx.fetchall(
             "WITH stock AS ("
             + part.replace("<ENDED>", "IS NULL")
             + " UNION ALL "
@@ -330,43 +348,106 @@ class DashboardView:
             ),
             s=self.status,
         )
-        queues: dict[str, Counter[int]] = {}
-        at_home: Counter[int] = Counter()
-        thuiszitters = past_mark = 0
-        per_consultant: dict[str, int] = {}
-        for kind, key, since, n in rows:
-            n = int(n)
-            if kind == "queue":
-                waited = max(0, (today - date.fromisoformat(since)).days)
-                queues.setdefault(str(key), Counter())[waited] += n
-            elif kind == "home":
-                thuiszitters += n
-                if key is not None:
-                    home_since = date.fromisoformat(key)
-                    at_home[max(0, (today - home_since).days)] += n
-                    if today > add_months(home_since, THUISZITTER_MONTHS):
-                        past_mark += n
-            else:
-                per_consultant[str(key)] = n
-        everyone: Counter[int] = sum(queues.values(), Counter())
-        return {
-            "waiting_queue": {r: _queue_summary(queues[r]) for r in sorted(queues)},
-            "waiting_total": _queue_summary(everyone),
-            "thuiszitters": {
-                "count": thuiszitters,
-                "median_days_at_home": percentile(at_home, 50),
-                "max_days_at_home": max(at_home) if at_home else None,
-                "past_3_months": past_mark,
-            },
-            "open_per_consultant": [
-                {
-                    "consultant_id": c,
-                    "open": n,
-                    "capacity": None if capacities is None else capacities.get(c),
-                }
-                for c, n in sorted(per_consultant.items(), key=lambda i: (-i[1], i[0]))
-            ],
-        }
+
+
+# --- the figures from rows, either way ------------------------------------------------
+
+
+def _year_figures(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
+    """The year's cases by their fixed facts and their state: rows of the
+    dimensions, the state and how many cases."""
+    columns = YEAR_DIMENSIONS + YEAR_STATE
+    tallies: dict[str, Counter[str | None]] = {c: Counter() for c in columns}
+    for row in rows:
+        n = int(row[-1])
+        # Outcome and education status are set only while a case is closed.
+        for column, value in zip(columns, row[:-1], strict=True):
+            tallies[column][value or None] += n
+    by_status = _tally((str(s) for s in Status), tallies["status"])
+    return {
+        "registered": sum(by_status.values()),
+        "open": sum(by_status[s] for s in OPEN),
+        "closed": by_status[Status.CLOSED],
+        "ended": sum(n for s, n in by_status.items() if s not in OPEN),
+        "by_status": by_status,
+        "by_region": _tally((str(r) for r in Region), tallies["region"]),
+        "by_sector": _tally((str(s) for s in Sector), tallies["sector"]),
+        "by_category": _tally((str(c) for c in Category), tallies["category"]),
+        "by_requester_role": _tally(
+            (str(r) for r in RequesterRole), tallies["requester_role"]
+        ),
+        "by_service": _tally((str(s) for s in Service), tallies["service"]),
+        "outcomes": _tally((str(o) for o in Outcome), tallies["outcome"]),
+        "education_status_at_closing": _tally(
+            (str(e) for e in EducationStatus), tallies["education_status"]
+        ),
+    }
+
+
+def _duration_figures(
+    rows: Iterable[tuple[Any, ...]],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Durations as histograms (few distinct values, so percentiles are exact):
+    rows of milestone, intake decision, days and how many cases."""
+    histograms: dict[str, Counter[int]] = {k: Counter() for k in MILESTONES}
+    decisions: Counter[str | None] = Counter()
+    for kind, decision, days, n in rows:
+        histograms[str(kind)][int(days)] += int(n)
+        if kind == "intake":
+            decisions[decision] += int(n)
+    durations = {
+        f"to_{kind}": duration_summary(histogram)
+        for kind, histogram in histograms.items()
+    }
+    return durations, _tally((str(d) for d in IntakeDecision), decisions)
+
+
+def _stock_figures(
+    rows: Iterable[tuple[Any, ...]],
+    today: date,
+    capacities: Mapping[str, int] | None,
+) -> dict[str, Any]:
+    """The open cases: rows of ('queue', region, since, n), ('home', at home
+    since, None, n) and ('consultant', consultant id, None, n)."""
+    queues: dict[str, Counter[int]] = {}
+    at_home: Counter[int] = Counter()
+    thuiszitters = past_mark = 0
+    per_consultant: dict[str, int] = {}
+    for kind, key, since, n in rows:
+        n = int(n)
+        if not n:
+            continue
+        if kind == "queue":
+            waited = max(0, (today - date.fromisoformat(since)).days)
+            queues.setdefault(str(key), Counter())[waited] += n
+        elif kind == "home":
+            thuiszitters += n
+            if key is not None:
+                home_since = date.fromisoformat(key)
+                at_home[max(0, (today - home_since).days)] += n
+                if today > add_months(home_since, THUISZITTER_MONTHS):
+                    past_mark += n
+        else:
+            per_consultant[str(key)] = n
+    everyone: Counter[int] = sum(queues.values(), Counter())
+    return {
+        "waiting_queue": {r: _queue_summary(queues[r]) for r in sorted(queues)},
+        "waiting_total": _queue_summary(everyone),
+        "thuiszitters": {
+            "count": thuiszitters,
+            "median_days_at_home": percentile(at_home, 50),
+            "max_days_at_home": max(at_home) if at_home else None,
+            "past_3_months": past_mark,
+        },
+        "open_per_consultant": [
+            {
+                "consultant_id": c,
+                "open": n,
+                "capacity": None if capacities is None else capacities.get(c),
+            }
+            for c, n in sorted(per_consultant.items(), key=lambda i: (-i[1], i[0]))
+        ],
+    }
 
 
 def _queue_summary(waited: Mapping[int, int]) -> dict[str, Any]:
