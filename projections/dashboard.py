@@ -14,7 +14,8 @@ Five tables, no personal data:
   alone, without replaying the log.
 - ``dashboard_year_counts``, ``dashboard_duration_counts`` and
   ``dashboard_stock_counts``: the figures now, kept as counters. Each case
-  contributes a few keys by its current row (its school year and state; the
+  contributes a few keys by its current row (in its school year: its value of
+  each column the year's figures tally, such as status or sector; the
   milestones it reached; while open, its place in the queue, at home and with
   its consultant), so a batch adds, per key, how many cases gained it minus how
   many lost it. Reading the dashboard now then sums a few hundred counters
@@ -48,6 +49,7 @@ from projections.base import Projection, RowBatch, insert_rows
 from projections.dashboard_view import (
     COUNTER_KEYS,
     OPEN_SQL,
+    YEAR_COLUMNS,
     DashboardView,
     duration_summary,
     percentile,
@@ -149,21 +151,11 @@ def counter_keys(row: Row) -> list[CounterKey]:
     year = school_year_of(date.fromisoformat(row["registered_on"]))
     region = row["region"]
     status = row["status"]
+    # The year's figures are tallies by one column at a time (by status, by
+    # region, ...), so a case counts once under each column's value.
     keys: list[CounterKey] = [
-        (
-            "dashboard_year_counts",
-            (
-                year,
-                region,
-                row["sector"],
-                row["category"],
-                row["requester_role"],
-                row["service"],
-                status,
-                row["outcome"] or "",
-                row["education_status"] or "",
-            ),
-        )
+        ("dashboard_year_counts", (year, region, column, row[column] or ""))
+        for column in YEAR_COLUMNS
     ]
     durations = "dashboard_duration_counts"
     if row["intake_at"] is not None:

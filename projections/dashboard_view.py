@@ -123,10 +123,13 @@ def _tally(known: Iterable[str], counts: Mapping[str | None, int]) -> dict[str, 
 
 # The counters of the figures now (``projections.dashboard``): base table -> key
 # columns. ``school_year`` is the case's registration school year.
-YEAR_DIMENSIONS = ("region", "sector", "category", "requester_role", "service")
-YEAR_STATE = ("status", "outcome", "education_status")
+# The columns the year's figures tally: fixed facts, then the state.
+YEAR_COLUMNS = (
+    *("region", "sector", "category", "requester_role", "service"),
+    *("status", "outcome", "education_status"),
+)
 COUNTER_KEYS: dict[str, tuple[str, ...]] = {
-    "dashboard_year_counts": ("school_year", *YEAR_DIMENSIONS, *YEAR_STATE),
+    "dashboard_year_counts": ("school_year", "region", "tallied", "value"),
     "dashboard_duration_counts": (
         *("school_year", "region"),
         *("milestone", "decision", "days"),
@@ -134,6 +137,12 @@ COUNTER_KEYS: dict[str, tuple[str, ...]] = {
     "dashboard_stock_counts": ("school_year", "region", "kind", "item"),
 }
 MILESTONES = ("intake", "assignment", "first_contact", "closing")
+# What the figures are made of, either way: the year's tallies by column, the
+# durations' rows (milestone, decision, days, n) and the stock's rows (kind,
+# key, since, n).
+Parts = tuple[
+    dict[str, Counter[str | None]], list[tuple[Any, ...]], list[tuple[Any, ...]]
+]
 
 
 class DashboardView:
@@ -199,8 +208,8 @@ class DashboardView:
             rows = self._counted(tx, school_year, region)
         else:
             rows = self._at_moment(tx, first, last, moment.timestamp(), region)
-        year_rows, duration_rows, stock_rows = rows
-        figures.update(_year_figures(year_rows))
+        tallies, duration_rows, stock_rows = rows
+        figures.update(_year_figures(tallies))
         figures["durations"], figures["intake_outcomes"] = _duration_figures(
             duration_rows
         )
@@ -209,19 +218,19 @@ class DashboardView:
 
     # --- now: the counters ------------------------------------------------------------
 
-    def _counted(
-        self, tx: Tx, school_year: str, region: str | None
-    ) -> tuple[list[tuple[Any, ...]], ...]:
-        """The three sets of rows the figures are made of, from the counters."""
+    def _counted(self, tx: Tx, school_year: str, region: str | None) -> Parts:
+        """What the figures are made of, from the counters."""
         where_region = "" if region is None else " AND region = %s"
         by_region: tuple[str, ...] = () if region is None else (region,)
-        columns = ", ".join(YEAR_DIMENSIONS + YEAR_STATE)
         year_rows = tx.fetchall(
-            f"SELECT {columns}, SUM(n) FROM {{t}}"
-            f" WHERE school_year = %s{where_region} GROUP BY {columns}",
+            "SELECT tallied, value, SUM(n) FROM {t}"
+            f" WHERE school_year = %s{where_region} GROUP BY tallied, value",
             (school_year, *by_region),
             t=self.year_counts,
         )
+        tallies: dict[str, Counter[str | None]] = {c: Counter() for c in YEAR_COLUMNS}
+        for column, value, n in year_rows:
+            tallies[column][value or None] += int(n)
         duration_rows = tx.fetchall(
             "SELECT milestone, decision, days, SUM(n) FROM {t}"
             f" WHERE school_year = %s{where_region} GROUP BY milestone, decision, days",
@@ -239,7 +248,7 @@ class DashboardView:
             t=self.stock_counts,
         )
         return (
-            [(*r[:-1], int(r[-1])) for r in year_rows],
+            tallies,
             [(m, d or None, int(days), int(n)) for m, d, days, n in duration_rows],
             [(k, key or None, since, int(n)) for k, key, since, n in stock_rows],
         )
@@ -248,13 +257,13 @@ class DashboardView:
 
     def _at_moment(
         self, tx: Tx, first: date, last: date, t: float, region: str | None
-    ) -> tuple[list[tuple[Any, ...]], ...]:
-        """The three sets of rows the figures are made of, as they stood at ``t``."""
+    ) -> Parts:
+        """What the figures are made of, as they stood at ``t``."""
         start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
         where_region = "" if region is None else " AND region = %s"
         by_region: tuple[str, ...] = () if region is None else (region,)
         year = (start, end, t)
-        columns = ", ".join(YEAR_DIMENSIONS + YEAR_STATE)
+        columns = ", ".join(YEAR_COLUMNS)
         year_rows = tx.fetchall(
             f"SELECT {columns}, COUNT(*) FROM {{s}}"
             f" WHERE {IN_YEAR} AND {AT_MOMENT}{where_region}"
@@ -262,8 +271,13 @@ class DashboardView:
             (*year, t, t, *by_region),
             s=self.status,
         )
+        tallies: dict[str, Counter[str | None]] = {c: Counter() for c in YEAR_COLUMNS}
+        for row in year_rows:
+            n = int(row[-1])
+            for column, value in zip(YEAR_COLUMNS, row[:-1], strict=True):
+                tallies[column][value] += n
         return (
-            year_rows,
+            tallies,
             self._durations_at(tx, year, t, where_region, by_region),
             self._stock_at(tx, t, end, where_region, by_region),
         )
@@ -353,16 +367,10 @@ class DashboardView:
 # --- the figures from rows, either way ------------------------------------------------
 
 
-def _year_figures(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
-    """The year's cases by their fixed facts and their state: rows of the
-    dimensions, the state and how many cases."""
-    columns = YEAR_DIMENSIONS + YEAR_STATE
-    tallies: dict[str, Counter[str | None]] = {c: Counter() for c in columns}
-    for row in rows:
-        n = int(row[-1])
-        # Outcome and education status are set only while a case is closed.
-        for column, value in zip(columns, row[:-1], strict=True):
-            tallies[column][value or None] += n
+def _year_figures(tallies: Mapping[str, Counter[str | None]]) -> dict[str, Any]:
+    """The year's cases by their fixed facts and their state: how many cases
+    had each value of each tallied column (outcome and education status are
+    None but while a case is closed)."""
     by_status = _tally((str(s) for s in Status), tallies["status"])
     return {
         "registered": sum(by_status.values()),
