@@ -62,6 +62,12 @@ _pending_keys: ContextVar[dict[UUID, bytes] | None] = ContextVar(
 
 # False while decoding for a reader that needs no personal data: values stay sealed.
 _opening: ContextVar[bool] = ContextVar("opening_personal_data", default=True)
+# The ciphers opened while the SealingMapper decodes one stored event (a snapshot
+# holds thousands of personal values): its case's key is read and its AES-GCM
+# cipher made once per event, not once per value. None outside a decode.
+_ciphers: ContextVar[dict[UUID, AESGCM | None] | None] = ContextVar(
+    "sealing_ciphers", default=None
+)
 
 
 class LeftSealed:
@@ -130,13 +136,24 @@ class SealedPersonal(Transcoding):
         case_id = _current_case.get()
         if case_id is None:
             return ERASED
-        key = self._key(case_id)
-        if key is None:
+        cipher = self._cipher(case_id)
+        if cipher is None:
             return ERASED
         sealed = base64.b64decode(data["sealed"])
         nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-        plaintext = AESGCM(key).decrypt(nonce, ciphertext, case_id.bytes)
-        return Personal(json.loads(plaintext))
+        plaintext = cipher.decrypt(nonce, ciphertext, case_id.bytes)
+        return Personal(json.loads(plaintext.decode("utf-8")))
+
+    def _cipher(self, case_id: UUID) -> AESGCM | None:
+        """The case's cipher (None: no key), made once per stored event."""
+        ciphers = _ciphers.get()
+        if ciphers is not None and case_id in ciphers:
+            return ciphers[case_id]
+        key = self._key(case_id)
+        cipher = None if key is None else AESGCM(key)
+        if ciphers is not None:
+            ciphers[case_id] = cipher
+        return cipher
 
 
 class SealingMapper(Mapper[UUID]):
@@ -154,7 +171,9 @@ class SealingMapper(Mapper[UUID]):
         if isinstance(originator_id, str):
             originator_id = UUID(originator_id)
         token = _current_case.set(originator_id)
+        ciphers = _ciphers.set({})
         try:
             return super().to_domain_event(stored_event)
         finally:
+            _ciphers.reset(ciphers)
             _current_case.reset(token)
