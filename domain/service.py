@@ -102,7 +102,7 @@ class CaseService(Application[UUID]):
     name = "dossier"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
         Case: 50,
-        ReferenceCounter: 100,
+        ReferenceCounter: 10,
     }
 
     def __init__(

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteDatastore,
 )
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -300,6 +301,9 @@ class PostgresKeyRing(CachingKeyRing):
         self.datastore = datastore
         self.key_table = Identifier(datastore.schema, KEY_TABLE)
 
+    # As the library's own reads: a pooled connection that broke (a restarted
+    # server) is dropped and the read tried again on another.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
         with self.datastore.get_connection() as conn:
             rows = conn.execute(
