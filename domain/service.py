@@ -389,10 +389,18 @@ class CaseService(Application[UUID]):
     ) -> Result:
         """Record the erasure, then destroy the case's key (crypto-shredding).
 
-        The record comes first so that an erasure is never silent; if the key's
-        destruction fails after it, running the command again finishes it
-        (``complete_erasures`` does so for every recorded erasure).
+        The record comes first so that an erasure is never silent. Should the
+        key's destruction fail after it (the store went away), the same command
+        given again finishes it: on a case whose erasure is recorded but whose
+        key survived, it destroys the key and records nothing more.
         """
+        check_permitted(by, Command.ERASE_PERSONAL_DATA)
+        case = self.get_case(case_id)
+        if case.erased and self.keyring.key_for(case_id) is not None:
+            self.keyring.destroy(case_id)
+            return Result(
+                self.get_case(case_id), self.recorder.max_notification_id() or 0
+            )
         result = self._command(
             case_id,
             Command.ERASE_PERSONAL_DATA,

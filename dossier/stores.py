@@ -314,6 +314,7 @@ class PostgresKeyRing(CachingKeyRing):
             ).fetchall()
         return {row["case_id"]: bytes(row["key"]) for row in rows}
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _delete_key(self, case_id: UUID) -> None:
         # The datastore's connections are in autocommit mode, so the delete
         # commits at once and VACUUM (which cannot run in a transaction) then

@@ -198,3 +198,32 @@ def test_erased_key_bytes_are_not_left_in_the_sqlite_files(
         service.close()
     for path in settings.data_dir.iterdir():
         assert key not in path.read_bytes(), f"key bytes left in {path.name}"
+
+
+def test_an_erasure_whose_key_survived_is_finished_by_erasing_again(
+    service: CaseService,
+) -> None:
+    case_id = service.register(registration(), by=INTAKE).case.id
+    service.withdraw(case_id, "ingetrokken", by=INTAKE)
+    # The erasure recorded, then the store went away before the key's
+    # destruction: the state that command leaves behind.
+    case = service.get_case(case_id)
+    case.erase_personal_data(
+        ErasureReason.DATA_SUBJECT_REQUEST, by=COORDINATOR, now=service.clock.now()
+    )
+    service.save_changes(case)
+    assert service.keyring.key_for(case_id) is not None
+    events = len(service.history(case_id))
+
+    finished = service.erase_personal_data(
+        case_id, ErasureReason.DATA_SUBJECT_REQUEST, by=COORDINATOR
+    )
+
+    assert service.keyring.key_for(case_id) is None
+    assert finished.case.pupil.erased
+    assert len(service.history(case_id)) == events, "nothing more recorded"
+    with pytest.raises(IllegalTransition) as again:
+        service.erase_personal_data(
+            case_id, ErasureReason.DATA_SUBJECT_REQUEST, by=COORDINATOR
+        )
+    assert again.value.rule == "already-erased"
