@@ -12,7 +12,7 @@ Five tables, no personal data:
   moment t" is the one interval with ``valid_from <= t < valid_to``; the case's
   fixed facts are copied in, so the figures as of any moment come from this table
   alone, without replaying the log.
-- ``dashboard_year_counts``, ``dashboard_duration_counts`` and
+- ``dashboard_year_tallies``, ``dashboard_duration_counts`` and
   ``dashboard_stock_counts``: the figures now, kept as counters. Each case
   contributes a few keys by its current row (in its school year: its value of
   each column the year's figures tally, such as status or sector; the
@@ -126,7 +126,7 @@ CASE_EVENTS = (Case.Event, Case.Registered)
 
 ASSIGNED = str(Status.ASSIGNED)
 # Every case has a year counter: empty beside case rows means never counted.
-COUNTED = "dashboard_year_counts"
+COUNTED = "dashboard_year_tallies"
 
 # Leaves a part of the state as it was (None is a value: "no consultant").
 _KEEP: Any = object()
@@ -154,7 +154,7 @@ def counter_keys(row: Row) -> list[CounterKey]:
     # The year's figures are tallies by one column at a time (by status, by
     # region, ...), so a case counts once under each column's value.
     keys: list[CounterKey] = [
-        ("dashboard_year_counts", (year, region, column, row[column] or ""))
+        ("dashboard_year_tallies", (year, region, column, row[column] or ""))
         for column in YEAR_COLUMNS
     ]
     durations = "dashboard_duration_counts"
@@ -209,7 +209,7 @@ class DashboardProjection(Projection):
     tables = (
         "dashboard_cases",
         "dashboard_status",
-        "dashboard_year_counts",
+        "dashboard_year_tallies",
         "dashboard_duration_counts",
         "dashboard_stock_counts",
     )
@@ -319,15 +319,26 @@ class DashboardProjection(Projection):
     def _count_existing_cases(self, tx: Tx) -> None:
         """Fill empty counters from the case rows, when a version built before
         the counters existed gains them (every case holds a year counter, so
-        empty counters beside case rows can only mean that)."""
+        empty counters beside case rows can only mean that). A chunk of cases
+        at a time; the runner holds the read model's set-up lock meanwhile.
+        Runners of the code before the counters must have stopped: cases they
+        change later would not be counted."""
         if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=self.table(COUNTED)):
             return
         cases = self.table("dashboard_cases")
-        if not tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=cases):
-            return
-        rows = tx.fetchall(f"SELECT {', '.join(CASE_COLUMNS)} FROM {{t}}", t=cases)
-        found = (dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
-        self._add_counts(tx, count_keys(found))
+        after = ""
+        while True:
+            rows = tx.fetchall(
+                f"SELECT {', '.join(CASE_COLUMNS)} FROM {{t}} WHERE case_id > %s"
+                " ORDER BY case_id LIMIT 20000",
+                (after,),
+                t=cases,
+            )
+            if not rows:
+                return
+            found = (dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
+            self._add_counts(tx, count_keys(found))
+            after = rows[-1][0]
 
     def preload(self, tx: Tx, events: Sequence[Any]) -> None:
         ids = {e.originator_id for e in events if isinstance(e, CASE_EVENTS)}

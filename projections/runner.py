@@ -31,7 +31,7 @@ from projections.base import (
     checksum,
     create_state_table,
 )
-from projections.db import Database, Tx
+from projections.db import Database, PostgresTx, Tx
 
 DEFAULT_BATCH = 1000
 
@@ -75,6 +75,13 @@ class ProjectionRunner:
         self.batch_size = batch_size
         create_state_table(db)
         with db.transaction() as tx:
+            if isinstance(tx, PostgresTx):
+                # One process at a time sets a read model up (creates its
+                # tables, fills new ones): two workers may start at once.
+                tx.fetchone(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    (f"dossier:projection:{projection_class.name}",),
+                )
             if version is None:
                 version = serving_version(tx, projection_class.name)
             if version is None:

@@ -7,6 +7,7 @@ Netherlands from registration); percentiles interpolate linearly between ranks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -785,7 +786,7 @@ def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
 def counters(read_db: Database, view: DashboardView) -> dict[str, list[Any]]:
     """Each counters table's rows (by base name), sorted."""
     tables = {
-        "dashboard_year_counts": view.year_counts,
+        "dashboard_year_tallies": view.year_counts,
         "dashboard_duration_counts": view.duration_counts,
         "dashboard_stock_counts": view.stock_counts,
     }
@@ -819,7 +820,7 @@ def test_the_counters_hold_what_the_case_rows_count_however_events_are_batched(
     assert all(row[-1] > 0 for rows in held.values() for row in rows)
 
 
-def test_a_version_built_before_the_counters_gains_them_counted_from_its_rows(
+def test_a_version_built_before_the_counters_reads_without_then_gains_them(
     year: Year, service: CaseService
 ) -> None:
     year.runner.catch_up()
@@ -829,6 +830,8 @@ def test_a_version_built_before_the_counters_gains_them_counted_from_its_rows(
     with year.read_db.transaction() as tx:
         for table in (view.year_counts, view.duration_counts, view.stock_counts):
             tx.execute("DROP TABLE {t}", t=table)
+    # Until a worker has made them, the figures now come from the intervals.
+    assert year.figures() == now
 
     again = ProjectionRunner(service, year.read_db, DashboardProjection)
 
@@ -842,3 +845,32 @@ def test_a_naive_moment_is_refused(year: Year) -> None:
         year.figures(as_of=datetime(2026, 10, 15, 12, 0))
     with pytest.raises(ValueError, match="YYYY-YYYY"):
         year.figures(school_year="2026")
+
+
+def test_two_workers_starting_at_once_fill_the_counters_once(
+    year: Year, service: CaseService
+) -> None:
+    year.runner.catch_up()
+    view = DashboardView.of(year.runner.version)
+    before = counters(year.read_db, view)
+    with year.read_db.transaction() as tx:
+        for table in (view.year_counts, view.duration_counts, view.stock_counts):
+            tx.execute("DROP TABLE {t}", t=table)
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            ProjectionRunner(service, year.read_db, DashboardProjection)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert counters(year.read_db, view) == before
