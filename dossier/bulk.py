@@ -84,10 +84,15 @@ def load(
     """Record ``cases`` cases with 5 to 40 events each; returns what it stored.
 
     ``workers`` processes play and encode the cases (default: one per CPU;
-    0 plays them in this process). The same seed gives the same cases. They
+    0 plays them in this process). The same seed on the same store gives the
+    same cases; loading again adds new ones. They
     are registered from ``start``, by default so that they end before today.
     """
-    rng = random.Random(seed)  # noqa: S311 — made-up data, not secrets
+    # The store's head too, so that loading again (after an interruption, or
+    # more cases) draws new case ids: the same seed on the same store gives
+    # the same cases.
+    head = service.recorder.max_notification_id() or 0
+    rng = random.Random(f"{seed}:{head}")  # noqa: S311 — made-up data, not secrets
     moment = start or _default_start(cases)
     last = moment + cases * MEAN_GAP  # about when the last case is registered
     staff = _consultants(service, moment)
@@ -143,7 +148,8 @@ class _Players:
 
     def __init__(self, staff: Staff, workers: int | None) -> None:
         self.staff = staff
-        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        usable = len(os.sched_getaffinity(0))  # (a container's share, not the host's)
+        self.workers = usable if workers is None else workers
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Player:

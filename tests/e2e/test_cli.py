@@ -139,8 +139,9 @@ def test_demo_in_bulk_loads_cases_that_show_like_any_other(tmp_path: Path) -> No
     # Its cases lived in the past months: registered this year or the last.
     year = datetime.now(tz=UTC).year
     shown = [run(tmp_path, "case", "show", f"OC-{y}-00001") for y in (year, year - 1)]
+    # (Both, when the 40 cases straddle New Year's Eve.)
     found = [s for s in shown if s.returncode == 0]
-    assert len(found) == 1, [s.stderr for s in shown]
+    assert found, [s.stderr for s in shown]
     assert field(found[0].stdout, "pupil") == "Leerling Bulk"
 
 

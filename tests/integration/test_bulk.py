@@ -74,3 +74,12 @@ def test_registering_after_a_bulk_load_draws_the_next_reference(
     result = service.register(registration(), by=Actor("intake-1", Role.INTAKE))
 
     assert result.case.reference == f"OC-{year}-{counter.last + 1:05d}"
+
+
+def test_loading_again_adds_new_cases_after_the_first(service: CaseService) -> None:
+    load(service, 5, batch=3, workers=0, seed=3)
+    load(service, 4, batch=3, workers=0, seed=3)
+
+    cases = stored_cases(service)
+    assert len({c.id for c in cases}) == 9
+    assert len({c.reference for c in cases}) == 9
