@@ -60,6 +60,7 @@ from _common import (
     ROOT,
     BenchRun,
     _cpu_ticks,
+    commit_rate,
     database_url,
     percentile,
     print_table,
@@ -872,6 +873,11 @@ def main(argv: list[str] | None = None) -> int:
     exits: dict[str, int | None] = {}
     head_at_start = log_head(corpus)
     profile: dict[str, Any] | None = None
+    try:  # the ceiling of anything that commits one transaction at a time
+        commits_per_second: float | None = round(commit_rate(run), 1)
+    except psycopg.Error as error:
+        say(f"commit rate not measured: {error}")
+        commits_per_second = None
     say(f"work files and process logs in {workdir}")
     try:
         if args.split_worker:
@@ -967,6 +973,11 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print_table("Targets (issue 5)", ["figure", "value", "target", ""], rows)
     print(
+        f"\nSingle-row commits/s on this PostgreSQL before the phases: "
+        f"{commits_per_second} (each write holds the events table's lock through"
+        " its commit, so commands/s stay below about this)."
+    )
+    print(
         f"\nThe load wrote to corpus {corpus.schema}: {events:,} events appended"
         " (new cases, lifecycle commands, activities on stored cases)."
     )
@@ -976,6 +987,7 @@ def main(argv: list[str] | None = None) -> int:
             "parameters": {**vars(args), "corpus_schema": corpus.schema},
             "corpus": {"cases": corpus.cases, "events_at_build": corpus.events},
             "log_head_at_start": head_at_start,
+            "single_row_commits_per_second_before": commits_per_second,
             "events_appended": events,
             "server": {
                 "workers": args.server_workers or corpus.settings.workers,
