@@ -66,10 +66,13 @@ bench: venv ## run every bench/*.py script with the venv's python
 	if (( $${#scripts[@]} == 0 )); then \
 		echo "no benchmarks in bench/ yet: nothing to run"; exit 0; \
 	fi; \
+	started=$$(date -u +%Y-%m-%dT%H:%M:%S); failed=(); \
 	for script in "$${scripts[@]}"; do \
 		echo "--- $$script"; \
-		$(BIN)/python "$$script"; \
-	done
+		$(BIN)/python "$$script" || failed+=("$$script"); \
+	done; \
+	$(BIN)/python bench/_summary.py --since "$$started"; \
+	if (( $${#failed[@]} )); then printf 'bench failed: %s\n' "$${failed[@]}"; exit 1; fi
 
 lock: ## regenerate requirements.lock (runtime + dev, Python 3.11, Linux x86_64, with hashes)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

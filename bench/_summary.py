@@ -1,0 +1,197 @@
+"""One table of every headline figure from the latest results of each benchmark
+(bench/results/*.json), beside its baseline and the issue's target: what
+`make bench` prints last.
+
+    python bench/_summary.py [--since 2026-11-28T05:00:00]
+
+``--since`` ignores results older than that moment (UTC), so that a figure
+missing from this run shows as missing rather than as an older run's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from _common import RESULTS_DIR, print_table
+
+Row = list[Any]
+
+
+def latest(script: str, since: datetime | None) -> dict[str, Any] | None:
+    found = []
+    for path in RESULTS_DIR.glob(f"{script}-*.json"):
+        data = json.loads(path.read_text())
+        started = datetime.fromisoformat(data["started_utc"])
+        if since is None or started >= since:
+            found.append((started, path.name, data))
+    return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
+
+
+def met(value: float | None, target: float, *, at_most: bool) -> str:
+    if value is None:
+        return "-"
+    ok = value <= target if at_most else value >= target
+    return "yes" if ok else "NO"
+
+
+def catchup_rows(data: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    seeding = data.get("seeding") or {}
+    if seeding:
+        rows.append(
+            [
+                "bulk seeding, events/s",
+                seeding.get("events_per_second"),
+                None,
+                None,
+                "-",
+            ]
+        )
+    baseline = (data.get("baseline") or {}).get("events_per_second")
+    for result in data.get("ours") or []:
+        rate = result.get("events_per_second")
+        rows.append(
+            [
+                f"rebuild {result['projection']}, events/s",
+                rate,
+                baseline,
+                ">= 20,000",
+                met(rate, 20_000, at_most=False),
+            ]
+        )
+    return rows
+
+
+def commands_rows(data: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    phases = data.get("phases") or []
+    for threads in sorted({p["threads"] for p in phases}):
+        by = {p["variant"]: p for p in phases if p["threads"] == threads}
+        ours = next((p for v, p in by.items() if v.startswith("ours")), None)
+        library = by.get("bare library")
+        plain = by.get("plain psycopg")
+        if ours is None:
+            continue
+        rows.append(
+            [
+                f"service commands/s, {threads} thread(s) (vs library; psycopg"
+                f" {plain['commands_per_second'] if plain else '-'})",
+                ours["commands_per_second"],
+                library["commands_per_second"] if library else None,
+                None,
+                "-",
+            ]
+        )
+    return rows
+
+
+def http_rows(data: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for target in data.get("targets") or []:
+        name, value, goal, _verdict = target[:4]
+        at_most = "/s" not in name
+        verdict = met(value, goal, at_most=at_most)
+        shown = f"{'<=' if at_most else '>='} {goal:g}"
+        rows.append([f"HTTP {name}", value, None, shown, verdict])
+    return rows
+
+
+def lag_rows(data: dict[str, Any]) -> list[Row]:
+    lag = (data.get("result") or {}).get("lag_ms") or {}
+    p99 = lag.get("p99")
+    return [
+        [
+            f"lag p99 ms, {data.get('variant', 'service')} (bench/lag.py writers)",
+            p99,
+            None,
+            "<= 25",
+            met(p99, 25, at_most=True),
+        ]
+    ]
+
+
+def time_travel_rows(data: dict[str, Any]) -> list[Row]:
+    reads = {r["kind"]: r for r in data.get("reads") or []}
+    rows: list[Row] = []
+    for kind, baseline in (
+        ("ours, version", "library, version"),
+        ("ours, as of", "library, as of"),
+    ):
+        if kind in reads:
+            p99 = reads[kind]["p99_ms"]
+            rows.append(
+                [
+                    f"time travel p99 ms, {kind.removeprefix('ours, ')}",
+                    p99,
+                    reads.get(baseline, {}).get("p99_ms"),
+                    "<= 5",
+                    met(p99, 5, at_most=True),
+                ]
+            )
+    return rows
+
+
+def dashboard_rows(data: dict[str, Any]) -> list[Row]:
+    figures = data.get("figures") or {}
+    baseline = figures.get("now, counted from the intervals (baseline)", {}).get(
+        "p99_ms"
+    )
+    rows: list[Row] = []
+    for name, target in (data.get("targets_ms") or {}).items():
+        p99 = figures.get(name, {}).get("p99_ms")
+        rows.append(
+            [
+                f"dashboard p99 ms, {name}",
+                p99,
+                baseline,
+                f"<= {target:.0f}",
+                met(p99, target, at_most=True),
+            ]
+        )
+    return rows
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "catchup": catchup_rows,
+    "commands": commands_rows,
+    "http_load": http_rows,
+    "lag": lag_rows,
+    "time_travel": time_travel_rows,
+    "dashboard": dashboard_rows,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--since", type=datetime.fromisoformat, default=None)
+    args = parser.parse_args()
+    since = args.since
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    rows: list[Row] = []
+    missing = []
+    for script, make_rows in SECTIONS.items():
+        data = latest(script, since)
+        if data is None:
+            missing.append(script)
+            continue
+        rows.extend(make_rows(data))
+    print_table(
+        "Summary: ours beside the baseline measured in the same run, and the target",
+        ["figure", "ours", "baseline", "target", "met"],
+        rows,
+    )
+    if missing:
+        print(f"\nno results for: {', '.join(missing)}")
+    print(f"\nresults in {Path(RESULTS_DIR).relative_to(Path.cwd())}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
