@@ -116,7 +116,14 @@ class PostgresDatabase(Database):
         lock_timeout: int = 5,
     ) -> None:
         self.url = url
-        options = f"-c lock_timeout={lock_timeout * 1000} -c search_path={schema}"
+        # Statements are prepared (parsed once per connection), but planned for
+        # each call's values: a plan made once while a read model was small (a
+        # scan of its few rows) would otherwise outlive its growth, on a server
+        # whose statistics lag (autovacuum off, or not yet run).
+        options = (
+            f"-c lock_timeout={lock_timeout * 1000} -c search_path={schema}"
+            " -c plan_cache_mode=force_custom_plan"
+        )
         self.pool: ConnectionPool[Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
