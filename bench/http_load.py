@@ -18,10 +18,11 @@ third process) once per phase:
 During each phase a thread samples the server's PostgreSQL sessions (marked
 by PGAPPNAME) and who holds the events table's EXCLUSIVE lock, which the event
 store takes for every write until its commit. With ``--profile`` a third phase
-repeats the commands under py-spy (``--idle``; installed in the venv for the
+repeats the commands under two py-spy samplers (installed in the venv for the
 measurement, not a dependency) attached to the server, and prints where the
-requests' thread time goes: running Python, waiting for PostgreSQL, for a
-pooled connection or on a lock, by our innermost file:line.
+requests' thread time goes (running Python, waiting for PostgreSQL, for a
+pooled connection or on a lock, by our innermost file:line) and where the
+server's CPU goes (the thread holding the GIL).
 
 Lag: every command answer carries X-Log-Position. A thread here polls the
 serving case_list position in ``projection_state`` every ``--poll-ms`` on a
@@ -50,6 +51,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,17 @@ REGIONS = [
 ROLES = ("intake", "coordinator", "auditor")
 TARGETS = {"command_p50_ms": 10.0, "command_p99_ms": 50.0, "commands_per_s": 400.0}
 LAG_P99_TARGET_MS = 25.0
+
+
+# `dossier serve` with another GIL switch interval (the --switch-interval-ms
+# experiment; nothing in Dossier itself changes).
+SERVE_WITH_SWITCH_INTERVAL = """
+import os, sys
+sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
+sys.argv[0] = "dossier"
+from dossier.cli import app
+sys.exit(app())
+"""
 
 
 # --- the corpus -----------------------------------------------------------------------
@@ -414,7 +427,7 @@ def run_phase(
     corpus: Corpus,
     procs: dict[str, subprocess.Popen[bytes]],
     workdir: Path,
-    profile_to: Path | None = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     config = {**base, "mix": mix, "seconds": args.seconds}
     config_path = workdir / f"loadgen-{name}.json"
@@ -430,9 +443,7 @@ def run_phase(
     cpu_before = {k: cpu_seconds(p.pid) for k, p in procs.items()}
     ticks_before = _cpu_ticks()
     load_before = os.getloadavg()
-    spy: subprocess.Popen[bytes] | None = None
-    if profile_to is not None:
-        spy = start_profiler(procs["server"].pid, profile_to, args)
+    spies = start_profilers(procs["server"].pid, workdir, args) if profile else {}
     began = time.monotonic()
     done = subprocess.run(
         [sys.executable, str(LOADGEN), str(config_path), str(result_path)],
@@ -455,27 +466,35 @@ def run_phase(
     poller.join(timeout=5)
     sampler.stopping.set()
     sampler.join(timeout=5)
-    if spy is not None:
+    for _, spy in spies.values():
         spy.wait(timeout=60)
     head_after = log_head(corpus)
 
     lags, unseen = poller.lags(result["commands"])
     busy = ticks_after[0] - ticks_before[0]
     total = ticks_after[1] - ticks_before[1]
-    cpu = {
+    cpu: dict[str, Any] = {
         f"{k}_cpu_percent_of_one_core": round(
             100 * (cpu_after[k] - cpu_before[k]) / wall, 1
         )
         for k in procs
     }
     cpu["loadgen_cpu_percent_of_one_core"] = result["loadgen_cpu_percent_of_one_core"]
+    kinds = kind_rows(result)
+    # CPU per request, taking the measured rate as that of the whole run
+    per_second = kinds["all"]["per_second"] if "all" in kinds else 0.0
+    for k in procs:
+        used = cpu_after[k] - cpu_before[k]
+        cpu[f"{k}_cpu_ms_per_request"] = (
+            round(1000 * used / (per_second * wall), 2) if per_second else None
+        )
     return {
         "phase": name,
         "mix": mix,
         "clients": result["clients"],
         "seconds": result["seconds"],
         "warmup_seconds": result["warmup_seconds"],
-        "kinds": kind_rows(result),
+        "kinds": kinds,
         "database": sampler.summary(),
         "lag_ms": {
             **ms_summary(lags),
@@ -551,30 +570,41 @@ def kind_rows(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # --- profiling ------------------------------------------------------------------------
 
 
-def start_profiler(
-    pid: int, output: Path, args: argparse.Namespace
-) -> subprocess.Popen[bytes]:
+def start_profilers(
+    pid: int, workdir: Path, args: argparse.Namespace
+) -> dict[str, tuple[Path, subprocess.Popen[bytes]]]:
+    """Two py-spy samplers on the server, neither pausing it (--nonblocking):
+    ``wall`` samples every thread, idle ones too; ``gil`` only the thread that
+    holds the GIL, which is where the server's Python CPU goes."""
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     assert spy is not None
-    argv = [
-        spy,
-        "record",
-        "--pid",
-        str(pid),
-        "--duration",
-        str(int(args.warmup + args.seconds)),
-        "--rate",
-        "100",
-        "--format",
-        "raw",
-        "--full-filenames",
-        "--idle",
-        "--output",
-        str(output),
-    ]
-    if args.server_workers and args.server_workers > 1:
-        argv.append("--subprocesses")
-    return start(argv, os.environ.copy(), output.with_suffix(".log"))
+    running = {}
+    for name, flag in (("wall", "--idle"), ("gil", "--gil")):
+        output = workdir / f"server-profile-{name}.txt"
+        argv = [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(args.warmup + args.seconds)),
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--full-filenames",
+            "--nonblocking",
+            flag,
+            "--output",
+            str(output),
+        ]
+        if args.server_workers and args.server_workers > 1:
+            argv.append("--subprocesses")
+        running[name] = (
+            output,
+            start(argv, os.environ.copy(), output.with_suffix(".log")),
+        )
+    return running
 
 
 def short(frame: str) -> str:
@@ -631,39 +661,39 @@ def state_of(frames: list[str]) -> str:
     return "idle" if waiting else "other threads: running"
 
 
-def profile_summary(path: Path, top: int = 25) -> dict[str, Any]:
-    """From py-spy's raw stacks (every thread, idle ones too): where requests'
-    thread time goes, which frames run, and our functions' inclusive share."""
-    states: Counter[str] = Counter()
-    running: Counter[str] = Counter()
-    packages: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    deepest: Counter[str] = Counter()  # our innermost frame, and the state
+def stacks(path: Path) -> Iterator[tuple[list[str], int]]:
+    """py-spy's raw format: ``frame;frame;... count`` per line."""
     for line in path.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = stack.split(";")
+        if stack and count_text.isdigit():
+            yield stack.split(";"), int(count_text)
+
+
+def own_frames(frames: list[str]) -> list[str]:
+    return [f for f in frames if f"{ROOT}/" in f and "/.venv/" not in f]
+
+
+def profile_summary(wall: Path, gil: Path, top: int = 25) -> dict[str, Any]:
+    """Where requests' thread time goes (wall: every thread sampled, idle ones
+    too), and where the server's Python CPU goes (gil: the GIL holder only)."""
+    states: Counter[str] = Counter()
+    deepest: Counter[str] = Counter()  # our innermost line, and the state
+    for frames, count in stacks(wall):
         state = state_of(frames)
         states[state] += count
-        if state == "idle":
-            continue
-        if "running" in state:
-            running[short(frames[-1])] += count
-            packages[bucket(frames[-1])] += count
-        if state.startswith("request"):
-            mine = [f for f in frames if f"{ROOT}/" in f and "/.venv/" not in f]
+        mine = own_frames(frames)
+        if state.startswith("request") and mine:
             deepest[f"{short(mine[-1])}: {state.split(': ')[1]}"] += count
-            seen = set()
-            for frame in frames:
-                if f"{ROOT}/" in frame and "/.venv/" not in frame:
-                    function = short(frame).rsplit(":", 1)[0] + ")"
-                    if function not in seen:
-                        seen.add(function)
-                        inclusive[function] += count
+    frames_cpu: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    for frames, count in stacks(gil):
+        frames_cpu[short(frames[-1])] += count
+        packages[bucket(frames[-1])] += count
+        for function in {short(f).rsplit(":", 1)[0] + ")" for f in own_frames(frames)}:
+            inclusive[function] += count
     requests = sum(v for k, v in states.items() if k.startswith("request"))
-    busy = sum(v for k, v in states.items() if "running" in k)
+    cpu = sum(packages.values())
 
     def share(counter: Counter[str], whole: int) -> list[tuple[str, float]]:
         return [
@@ -671,17 +701,18 @@ def profile_summary(path: Path, top: int = 25) -> dict[str, Any]:
         ]
 
     return {
-        "samples": sum(states.values()),
+        "wall_samples": sum(states.values()),
         "request_samples": requests,
-        "running_samples": busy,
+        "gil_samples": cpu,
         "request_states_percent": share(
             Counter({k: v for k, v in states.items() if k.startswith("request")}),
             requests,
         ),
-        "running_by_package_percent": share(packages, busy),
-        "running_by_frame_percent": share(running, busy),
-        "deepest_own_frame_percent_of_request_time": share(deepest, requests),
-        "inclusive_ours_percent_of_request_time": share(inclusive, requests),
+        "deepest_own_line_percent_of_request_time": share(deepest, requests),
+        "cpu_by_package_percent": share(packages, cpu),
+        "cpu_by_frame_percent": share(frames_cpu, cpu),
+        "cpu_inclusive_ours_percent": share(inclusive, cpu),
+        "raw_stacks": {"wall": str(wall), "gil": str(gil)},
     }
 
 
@@ -747,13 +778,19 @@ def print_phase(phase: dict[str, Any], corpus: Corpus) -> None:
             ]
         ],
     )
+    per_request = {
+        k.removesuffix("_cpu_ms_per_request"): v
+        for k, v in cpu.items()
+        if k.endswith("_cpu_ms_per_request")
+    }
     print_table(
         "CPU (% of one core; the machine has "
-        f"{os.cpu_count()}), phase {phase['phase']}",
-        [*processes, "machine busy %", "load avg after"],
+        f"{os.cpu_count()}; ms per request ≈), phase {phase['phase']}",
+        [*processes, *(f"{k} ms/req" for k in per_request), "machine busy %", "load"],
         [
             [
                 *processes.values(),
+                *per_request.values(),
                 cpu.get("machine_busy_percent"),
                 " ".join(str(v) for v in cpu["loadavg_after"]),
             ]
@@ -778,14 +815,14 @@ def print_phase(phase: dict[str, Any], corpus: Corpus) -> None:
 
 def print_profile(profile: dict[str, Any]) -> None:
     for key, title in (
-        ("request_states_percent", "Requests' thread time by state"),
-        ("running_by_package_percent", "Running Python by package (self)"),
-        ("running_by_frame_percent", "Running Python by frame (self)"),
-        ("deepest_own_frame_percent_of_request_time", "Requests by our innermost line"),
-        ("inclusive_ours_percent_of_request_time", "Our functions (% of requests)"),
+        ("request_states_percent", "Requests' thread time by state (wall)"),
+        ("deepest_own_line_percent_of_request_time", "Requests by our innermost line"),
+        ("cpu_by_package_percent", "Server CPU (GIL held) by package, self"),
+        ("cpu_by_frame_percent", "Server CPU (GIL held) by frame, self"),
+        ("cpu_inclusive_ours_percent", "Server CPU (GIL held) in our functions"),
     ):
         print_table(
-            f"{title}, %; server under py-spy --idle, commands only",
+            f"{title}, %; py-spy on the server, commands only",
             ["where", "%"],
             [list(r) for r in profile[key]],
         )
@@ -840,6 +877,12 @@ def main(argv: list[str] | None = None) -> int:
         "--split-worker",
         action="store_true",
         help="case_list in a worker of its own, the other read models in another",
+    )
+    parser.add_argument(
+        "--switch-interval-ms",
+        type=float,
+        default=None,
+        help="experiment: the server's sys.setswitchinterval (Python's is 5 ms)",
     )
     parser.add_argument(
         "--profile",
@@ -899,7 +942,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             procs["worker"] = start([dossier, "worker"], env, workdir / "worker.log")
         server_env["PGAPPNAME"] = SERVER_APP
-        procs["server"] = start([dossier, "serve"], server_env, workdir / "server.log")
+        serve = [dossier, "serve"]
+        if args.switch_interval_ms is not None:
+            # An experiment, from here only: the server's GIL switch interval.
+            serve = [sys.executable, "-c", SERVE_WITH_SWITCH_INTERVAL, "serve"]
+            server_env["BENCH_SWITCH_INTERVAL"] = str(args.switch_interval_ms / 1000)
+        procs["server"] = start(serve, server_env, workdir / "server.log")
         wait_ready(base_url, procs["server"], workdir / "server.log")
         say(f"server ready on {base_url}")
 
@@ -946,7 +994,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             print_phase(phases[name], corpus)
         if args.profile:
-            raw = workdir / "server-profile.txt"
             phases["commands_profiled"] = run_phase(
                 "commands_profiled",
                 {k: float(v) for k, v in COMMANDS_ONLY.items()},
@@ -955,11 +1002,12 @@ def main(argv: list[str] | None = None) -> int:
                 corpus=corpus,
                 procs=procs,
                 workdir=workdir,
-                profile_to=raw,
+                profile=True,
             )
             print_phase(phases["commands_profiled"], corpus)
-            profile = profile_summary(raw)
-            profile["raw_stacks"] = str(raw)
+            profile = profile_summary(
+                workdir / "server-profile-wall.txt", workdir / "server-profile-gil.txt"
+            )
     finally:
         for name in ("server", *[k for k in procs if k != "server"]):
             if name in procs:
@@ -991,6 +1039,7 @@ def main(argv: list[str] | None = None) -> int:
             "events_appended": events,
             "server": {
                 "workers": args.server_workers or corpus.settings.workers,
+                "switch_interval_ms": args.switch_interval_ms or 5.0,
                 "pool_size": args.pool_size or corpus.settings.pool_size,
                 "read_model_workers": "case_list alone + the others"
                 if args.split_worker
