@@ -673,6 +673,20 @@ def own_frames(frames: list[str]) -> list[str]:
     return [f for f in frames if f"{ROOT}/" in f and "/.venv/" not in f]
 
 
+def thread_of(frames: list[str]) -> str:
+    """Which of the server's threads a stack is on, by what it does."""
+    if any("WorkerThread.run" in f for f in frames):
+        if any(f"{ROOT}/" in f and "/.venv/" not in f for f in frames):
+            return "thread pool: endpoints, dependencies (auth, domain, store)"
+        return "thread pool: waiting for and taking work"
+    if any("anyio/to_thread.py" in f for f in frames):
+        return "event loop: handing requests to the thread pool"
+    web = ("uvicorn/", "starlette/", "fastapi/", "h11/", f"{ROOT}/dossier/serve.py")
+    if any(w in f for f in frames for w in web):
+        return "event loop: HTTP, middleware, routing, validation, JSON"
+    return "other (pool upkeep, truncated stacks)"
+
+
 def profile_summary(wall: Path, gil: Path, top: int = 25) -> dict[str, Any]:
     """Where requests' thread time goes (wall: every thread sampled, idle ones
     too), and where the server's Python CPU goes (gil: the GIL holder only)."""
@@ -687,7 +701,9 @@ def profile_summary(wall: Path, gil: Path, top: int = 25) -> dict[str, Any]:
     frames_cpu: Counter[str] = Counter()
     packages: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    threads: Counter[str] = Counter()
     for frames, count in stacks(gil):
+        threads[thread_of(frames)] += count
         frames_cpu[short(frames[-1])] += count
         packages[bucket(frames[-1])] += count
         for function in {short(f).rsplit(":", 1)[0] + ")" for f in own_frames(frames)}:
@@ -709,6 +725,7 @@ def profile_summary(wall: Path, gil: Path, top: int = 25) -> dict[str, Any]:
             requests,
         ),
         "deepest_own_line_percent_of_request_time": share(deepest, requests),
+        "cpu_by_thread_percent": share(threads, cpu),
         "cpu_by_package_percent": share(packages, cpu),
         "cpu_by_frame_percent": share(frames_cpu, cpu),
         "cpu_inclusive_ours_percent": share(inclusive, cpu),
@@ -817,6 +834,7 @@ def print_profile(profile: dict[str, Any]) -> None:
     for key, title in (
         ("request_states_percent", "Requests' thread time by state (wall)"),
         ("deepest_own_line_percent_of_request_time", "Requests by our innermost line"),
+        ("cpu_by_thread_percent", "Server CPU (GIL held) by thread"),
         ("cpu_by_package_percent", "Server CPU (GIL held) by package, self"),
         ("cpu_by_frame_percent", "Server CPU (GIL held) by frame, self"),
         ("cpu_inclusive_ours_percent", "Server CPU (GIL held) in our functions"),
