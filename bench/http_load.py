@@ -228,7 +228,8 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 
 
 def stop(proc: subprocess.Popen[bytes]) -> int | None:
-    """SIGTERM, then wait (and kill only when it will not go)."""
+    """SIGTERM, then wait (and kill only when it will not go). uvicorn raises
+    the signal again after its graceful shutdown: the server's -15 is clean."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
