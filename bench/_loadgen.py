@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-OPEN_LIST_STATUSES = [
+LIST_STATUSES = [
     "registered",
     "awaiting_intake",
     "awaiting_assignment",
@@ -244,7 +244,7 @@ class Client:
         params: dict[str, str]
         if pick < 0.3:
             params = {
-                "status": rng.choice(OPEN_LIST_STATUSES),
+                "status": rng.choice(LIST_STATUSES),
                 "region": rng.choice(self.regions),
             }
         elif pick < 0.45:
