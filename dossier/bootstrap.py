@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -76,9 +80,28 @@ def keyring_for(recorder: ApplicationRecorder) -> KeyRing:
 
 
 def build_service(settings: Settings, *, clock: Clock | None = None) -> CaseService:
-    return CaseService(
-        store_environment(settings),
-        keyring_factory=keyring_for,
-        clock=clock,
-        intake_norm_weeks=settings.intake_norm_weeks,
-    )
+    with setting_up(settings):
+        return CaseService(
+            store_environment(settings),
+            keyring_factory=keyring_for,
+            clock=clock,
+            intake_norm_weeks=settings.intake_norm_weeks,
+        )
+
+
+@contextmanager
+def setting_up(settings: Settings) -> Iterator[None]:
+    """One process at a time creates the store's tables and functions: the API
+    and a worker starting together on a new PostgreSQL schema would otherwise
+    race in the library's CREATE statements ("tuple concurrently updated")."""
+    if not settings.uses_postgres:
+        yield  # (SQLite serialises schema changes itself)
+        return
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        key = f"dossier:setup:{settings.database_schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))

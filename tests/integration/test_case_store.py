@@ -311,3 +311,29 @@ def test_a_long_case_is_snapshotted_and_loads_the_same(
     assert from_snapshot.status == replayed.status == Status.IN_MEDIATION
     assert from_snapshot.version == replayed.version
     assert from_snapshot.activities == replayed.activities
+
+
+def test_processes_starting_together_on_a_new_store_set_it_up_once(
+    settings: Settings,
+) -> None:
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+    built: list[CaseService] = []
+
+    def process() -> None:
+        start.wait()
+        try:
+            built.append(build_service(settings))
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=process) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for service in built:
+        service.close()
+
+    assert failures == []
+    assert len(built) == 4
