@@ -89,12 +89,18 @@ class BenchRun:
 
     def environment(self) -> dict[str, str]:
         """Environment for a Dossier process on this run's schema."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
-        env["DOSSIER_DATABASE_URL"] = self.url
-        env["DOSSIER_DATABASE_SCHEMA"] = self.schema
-        env["DOSSIER_LOG_FORMAT"] = "json"
-        env["PYTHONPATH"] = str(ROOT)
-        return env
+        return dossier_environment(self.url, self.schema)
+
+
+def dossier_environment(url: str, schema: str) -> dict[str, str]:
+    """Environment for a Dossier process (serve, worker, CLI) on ``schema``: this
+    one's, without any DOSSIER_ setting of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
+    env["DOSSIER_DATABASE_URL"] = url
+    env["DOSSIER_DATABASE_SCHEMA"] = schema
+    env["DOSSIER_LOG_FORMAT"] = "json"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
 
 
 @contextmanager

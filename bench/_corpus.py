@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 import psycopg
-from _common import ROOT, database_url, ensure_database, say
+from _common import database_url, dossier_environment, ensure_database, say
 from psycopg import sql
 
 from dossier.bootstrap import build_service
@@ -42,12 +42,7 @@ class Corpus:
 
     def environment(self) -> dict[str, str]:
         """Environment for a Dossier process (serve, worker) on the corpus."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
-        env["DOSSIER_DATABASE_URL"] = self.url
-        env["DOSSIER_DATABASE_SCHEMA"] = self.schema
-        env["DOSSIER_LOG_FORMAT"] = "json"
-        env["PYTHONPATH"] = str(ROOT)
-        return env
+        return dossier_environment(self.url, self.schema)
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
@@ -149,13 +144,8 @@ def _build(url: str, schema: str, settings: Settings, cases: int) -> None:
 def _catch_up(schema: str, settings: Settings) -> None:
     """Every read model caught up, each in a process of its own (two at a time:
     this machine has two cores, and PostgreSQL needs its share)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
     assert settings.database_url is not None
-    env |= {
-        "DOSSIER_DATABASE_URL": settings.database_url,
-        "DOSSIER_DATABASE_SCHEMA": schema,
-        "DOSSIER_LOG_FORMAT": "json",
-    }
+    env = dossier_environment(settings.database_url, schema)
     dossier = os.path.join(os.path.dirname(sys.executable), "dossier")
     waiting = list(all_projections(settings.intake_norm_weeks))
     # The slowest first, so that it does not run alone at the end.

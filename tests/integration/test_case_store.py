@@ -32,6 +32,7 @@ from dossier.bootstrap import build_service
 from dossier.settings import Settings
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
+from tests.support.together import all_at_once
 
 
 def assigned_case(service: CaseService) -> tuple[UUID, UUID]:
@@ -316,22 +317,7 @@ def test_a_long_case_is_snapshotted_and_loads_the_same(
 def test_processes_starting_together_on_a_new_store_set_it_up_once(
     settings: Settings,
 ) -> None:
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
-    built: list[CaseService] = []
-
-    def process() -> None:
-        start.wait()
-        try:
-            built.append(build_service(settings))
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [threading.Thread(target=process) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    built, failures = all_at_once(lambda: build_service(settings), 4)
     for service in built:
         service.close()
 

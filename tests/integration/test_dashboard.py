@@ -7,7 +7,6 @@ Netherlands from registration); percentiles interpolate linearly between ranks.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +42,7 @@ from projections.db import Database
 from projections.runner import ProjectionRunner, rebuild
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, registration
+from tests.support.together import all_at_once
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 MID_OCTOBER = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
@@ -856,21 +856,9 @@ def test_two_workers_starting_at_once_fill_the_counters_once(
     with year.read_db.transaction() as tx:
         for table in (view.year_counts, view.duration_counts, view.stock_counts):
             tx.execute("DROP TABLE {t}", t=table)
-    start = threading.Barrier(2)
-    failures: list[BaseException] = []
-
-    def worker() -> None:
-        start.wait()
-        try:
-            ProjectionRunner(service, year.read_db, DashboardProjection)
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, failures = all_at_once(
+        lambda: ProjectionRunner(service, year.read_db, DashboardProjection), 2
+    )
 
     assert failures == []
     assert counters(year.read_db, view) == before
