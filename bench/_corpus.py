@@ -65,9 +65,23 @@ def ensure_corpus(cases: int | None = None, *, pool_size: int = 5) -> Corpus:
     settings = Settings(database_url=url, database_schema=schema, pool_size=pool_size)
     found = _marker(url, schema)
     if found is None:
-        _build(url, schema, settings, cases)
-        found = _marker(url, schema)
-        assert found is not None, "the corpus build leaves its marker"
+        # One build at a time: a second script finding the schema unmarked
+        # must not drop a build under way, only say so.
+        with psycopg.connect(url, autocommit=True) as guard:
+            key = f"dossier:bench-corpus:{schema}"
+            row = guard.execute(
+                "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
+            ).fetchone()
+            if not (row and row[0]):
+                raise SystemExit(
+                    f"corpus {schema} is being built by another process; run"
+                    " again when it is done (bench/_corpus.py builds it alone)"
+                )
+            found = _marker(url, schema)
+            if found is None:
+                _build(url, schema, settings, cases)
+                found = _marker(url, schema)
+                assert found is not None, "the corpus build leaves its marker"
     say(f"corpus: {cases:,} cases, {found:,} events in schema {schema}")
     return Corpus(url, schema, cases, found, settings)
 
