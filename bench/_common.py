@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -24,12 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(1, str(ROOT))
 
+from uuid import UUID  # noqa: E402
+
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from domain.service import CaseService  # noqa: E402
+from domain.values import Region, Service  # noqa: E402
 from dossier.bulk import load  # noqa: E402
 from dossier.settings import Settings  # noqa: E402
+from tests.support.samples import COORDINATOR  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/dossier_bench"
 URL_VARIABLE = "DOSSIER_BENCH_DATABASE_URL"
@@ -415,3 +420,41 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     began = time.monotonic()
     value = fn()
     return value, time.monotonic() - began
+
+
+# --- processes and consultants ---
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> int | None:
+    """SIGTERM, then wait (and kill only when it will not go). uvicorn raises
+    the signal again after its graceful shutdown: a server's -15 is clean."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait(timeout=10)
+    return proc.returncode
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a process's log (empty when there is none)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def register_consultants(service: CaseService, count: int) -> list[UUID]:
+    """Consultants of the kind the sample registration needs."""
+    return [
+        service.register_consultant(
+            f"Bench Consulent {n}",
+            Region.NOORD_HOLLAND,
+            Service.ONDERWIJSCONSULENT,
+            40,
+            by=COORDINATOR,
+        ).id
+        for n in range(count)
+    ]

@@ -63,6 +63,7 @@ from _common import (
     commit_rate,
     percentile,
     print_table,
+    register_consultants,
     say,
     write_results,
 )
@@ -71,7 +72,7 @@ from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
 from domain.case import local_date
-from domain.values import ActivityKind, IntakeDecision, Region, Service, Step
+from domain.values import ActivityKind, IntakeDecision, Step
 from dossier.bootstrap import build_service, store_environment
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
 
@@ -200,16 +201,7 @@ class Ours:
         self.run = run
         self.service = build_service(run.settings)
         self.table = sql.Identifier(run.schema, "dossier_events")
-        self.consultants = [
-            self.service.register_consultant(
-                f"Bench Consulent {n}",
-                Region.NOORD_HOLLAND,
-                Service.ONDERWIJSCONSULENT,
-                40,
-                by=COORDINATOR,
-            ).id
-            for n in range(consultants)
-        ]
+        self.consultants = register_consultants(self.service, consultants)
 
     def execute(self, command: Command) -> None:
         service = self.service

@@ -43,7 +43,6 @@ import json
 import linecache
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -67,6 +66,8 @@ from _common import (
     percentile,
     print_table,
     say,
+    stop_process,
+    tail,
     write_results,
 )
 from _corpus import MARKER, Corpus, default_cases, ensure_corpus
@@ -225,26 +226,6 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
         return subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
         )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> int | None:
-    """SIGTERM, then wait (and kill only when it will not go). uvicorn raises
-    the signal again after its graceful shutdown: the server's -15 is clean."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait(timeout=10)
-    return proc.returncode
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -1030,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for name in ("server", *[k for k in procs if k != "server"]):
             if name in procs:
-                exits[name] = stop(procs[name])
+                exits[name] = stop_process(procs[name])
         events = log_head(corpus) - head_at_start
         count_writes(corpus, events)
 

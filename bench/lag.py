@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import collections
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,8 +34,11 @@ from _common import (
     bench_run,
     percentile,
     print_table,
+    register_consultants,
     say,
     seed,
+    stop_process,
+    tail,
     vacuum_analyze,
     write_results,
 )
@@ -44,7 +46,7 @@ from psycopg import sql
 
 from domain.case import local_date
 from domain.service import CaseService, Result
-from domain.values import ActivityKind, IntakeDecision, Region, Service, Step
+from domain.values import ActivityKind, IntakeDecision, Step
 from dossier.bootstrap import build_read_database, build_service
 from projections.registry import resolve
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
@@ -303,20 +305,6 @@ def summarise(stats: list[WriterStats], elapsed: float, events: int) -> dict[str
 # --- setting up ---
 
 
-def register_consultants(service: CaseService, count: int) -> list[UUID]:
-    """Consultants of the kind the sample registration needs."""
-    return [
-        service.register_consultant(
-            f"Bench Consulent {n}",
-            Region.NOORD_HOLLAND,
-            Service.ONDERWIJSCONSULENT,
-            40,
-            by=COORDINATOR,
-        ).id
-        for n in range(count)
-    ]
-
-
 def older_cases(run: BenchRun) -> list[tuple[UUID, UUID]]:
     """Bulk-loaded cases in mediation, with their consultant, from the case list."""
     with run.connect() as conn:
@@ -354,24 +342,6 @@ def start_worker(run: BenchRun, log: Path) -> subprocess.Popen[bytes]:
         stdout=handle,
         stderr=subprocess.STDOUT,
     )
-
-
-def stop_worker(proc: subprocess.Popen[bytes]) -> int | None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait(timeout=10)
-    return proc.returncode
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # --- main ---
@@ -488,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             if host is not None:
                 host.stop()
             if worker is not None:
-                extra["worker_exit_code"] = stop_worker(worker)
+                extra["worker_exit_code"] = stop_process(worker)
                 extra["worker_log_tail"] = tail(log, 10)
             db.close()
             service.close()

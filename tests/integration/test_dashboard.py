@@ -797,6 +797,13 @@ def counters(read_db: Database, view: DashboardView) -> dict[str, list[Any]]:
         }
 
 
+def drop_counters(read_db: Database, view: DashboardView) -> None:
+    """Back to a version built before the counters existed."""
+    with read_db.transaction() as tx:
+        for table in (view.year_counts, view.duration_counts, view.stock_counts):
+            tx.execute("DROP TABLE {t}", t=table)
+
+
 def test_the_counters_hold_what_the_case_rows_count_however_events_are_batched(
     year: Year, service: CaseService
 ) -> None:
@@ -827,9 +834,7 @@ def test_a_version_built_before_the_counters_reads_without_then_gains_them(
     view = DashboardView.of(year.runner.version)
     before = counters(year.read_db, view)
     now = year.figures()
-    with year.read_db.transaction() as tx:
-        for table in (view.year_counts, view.duration_counts, view.stock_counts):
-            tx.execute("DROP TABLE {t}", t=table)
+    drop_counters(year.read_db, view)
     # Until a worker has made them, the figures now come from the intervals.
     assert year.figures() == now
 
@@ -853,9 +858,7 @@ def test_two_workers_starting_at_once_fill_the_counters_once(
     year.runner.catch_up()
     view = DashboardView.of(year.runner.version)
     before = counters(year.read_db, view)
-    with year.read_db.transaction() as tx:
-        for table in (view.year_counts, view.duration_counts, view.stock_counts):
-            tx.execute("DROP TABLE {t}", t=table)
+    drop_counters(year.read_db, view)
     _, failures = all_at_once(
         lambda: ProjectionRunner(service, year.read_db, DashboardProjection), 2
     )
