@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from domain.service import CaseService
-from dossier.settings import Settings
-from dossier.users import UserStore
 from projections.base import SERVING, STATE_TABLE
-from projections.db import Database
+from storage.db import Database
+from storage.users import UserStore
 
 
 class Projections(Protocol):
@@ -24,7 +23,6 @@ class Projections(Protocol):
 
 @dataclass
 class Container:
-    settings: Settings
     service: CaseService
     db: Database
     users: UserStore

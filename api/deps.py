@@ -11,7 +11,7 @@ from api.container import Container
 from api.problems import Problem
 from domain.service import CaseService
 from domain.values import Actor, Role
-from dossier.users import User
+from storage.users import User
 
 
 def get_container(request: Request) -> Container:

@@ -46,14 +46,14 @@ from domain.service import CaseService
 from dossier.bootstrap import (
     build_read_database,
     build_service,
-    keyring_for,
     store_environment,
 )
 from projections.base import STATE_TABLE
 from projections.case_list import CaseListProjection
-from projections.db import Database
 from projections.registry import resolve
 from projections.runner import ProjectionRunner, rebuild, subclasses
+from storage.db import Database
+from storage.stores import CasePostgresFactory, keyring_for
 
 # --- the library-style baseline ---
 
@@ -64,7 +64,9 @@ class LibraryCaseService(CaseService):
     name = "dossier"  # the same event table, dossier_events
 
     def __init__(self, env: EnvType | None = None) -> None:
-        super().__init__(env, keyring_factory=keyring_for)
+        super().__init__(
+            env, infrastructure=CasePostgresFactory, keyring_factory=keyring_for
+        )
 
 
 LIBRARY_TABLE = "library_case_list"

@@ -283,7 +283,6 @@ class Library:
     def __init__(self, run: BenchRun, schema: str, sizes: dict[str, int]) -> None:
         self.run = run
         env = store_environment(run.settings)
-        env.pop("APPLICATION_RECORDER_TOPIC")
         env["POSTGRES_SCHEMA"] = schema
         self.app = BareApplication(env)
         self.table = sql.Identifier(schema, "benchlibrary_events")

@@ -28,9 +28,9 @@ from domain.case import local_date
 from domain.values import Region
 from dossier.bootstrap import build_read_database, build_service
 from projections.dashboard import DashboardProjection, DashboardView, school_year_of
-from projections.db import Database
 from projections.deadlines import DeadlinesProjection
 from projections.runner import ProjectionRunner, serving_version
+from storage.db import Database
 
 TARGETS_MS = {
     "now": 50.0,

@@ -10,18 +10,19 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeGuard, cast
+from typing import Any, ClassVar, Protocol, TypeGuard, cast, runtime_checkable
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
     Mapper,
     Recording,
 )
-from eventsourcing.utils import EnvType
+from eventsourcing.utils import Environment, EnvType
 
 from domain.calendar import WorkingDayCalendar
 from domain.case import Case, local_date
@@ -96,6 +97,13 @@ def sealing_mapper(keyring: Callable[[], KeyRing]) -> SealingMapper:
     return SealingMapper(transcoder=transcoder)
 
 
+@runtime_checkable
+class PositionedRecorder(Protocol):
+    """A recorder that can say where one aggregate's event stands in the log."""
+
+    def position_of(self, originator_id: UUID, version: int) -> int: ...
+
+
 class CaseService(Application[UUID]):
     """Dossier's event-sourced application: cases, consultants, references."""
 
@@ -110,6 +118,8 @@ class CaseService(Application[UUID]):
         env: EnvType | None = None,
         *,
         keyring_factory: Callable[[ApplicationRecorder], KeyRing],
+        infrastructure: Callable[[Environment], InfrastructureFactory[Any]]
+        | None = None,
         clock: Clock | None = None,
         calendar: WorkingDayCalendar | None = None,
         intake_norm_weeks: int = 6,
@@ -120,6 +130,7 @@ class CaseService(Application[UUID]):
         self._keyring: KeyRing | None = None
         self._registering = threading.RLock()
         self._listeners: list[Callable[[int], None]] = []
+        self._infrastructure = infrastructure
         super().__init__(env)
         self._keyring = keyring_factory(self.recorder)
 
@@ -134,6 +145,13 @@ class CaseService(Application[UUID]):
             position = max(r.notification.id for r in recordings)
             for listener in self._listeners:
                 listener(position)
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        """The store's infrastructure as the composition root chose it in code;
+        the library's choice from the environment when none was given."""
+        if self._infrastructure is None:
+            return super().construct_factory(env)
+        return self._infrastructure(env)
 
     @property
     def keyring(self) -> KeyRing:
@@ -443,9 +461,8 @@ class CaseService(Application[UUID]):
         kwargs = {**_save_records.get(), **kwargs}
         try:
             recordings = self.save(*aggregates, **kwargs)
-        except IntegrityError as error:
-            if "idempotency" in str(error):
-                raise DuplicateRequest("this request was recorded already") from None
+        except IntegrityError:
+            # (A repeated Idempotency-Key is the recorder's DuplicateRequest.)
             raise ConcurrentUpdate(
                 "the case was changed by someone else at the same time; "
                 "reload it and try again"
@@ -565,6 +582,13 @@ class CaseService(Application[UUID]):
     def _case_events(self, case_id: UUID, **bounds: Any) -> list[CaseEvent]:
         """Events of a case (checked by the caller), read and decoded at once."""
         return cast(list[CaseEvent], list(self.events.get(case_id, **bounds)))
+
+    def log_position_of(self, case_id: UUID, version: int) -> int:
+        """The log position of the case's event at ``version`` (0 if none)."""
+        recorder = self.recorder
+        if not isinstance(recorder, PositionedRecorder):
+            raise TypeError(f"{type(recorder).__name__} cannot look up positions")
+        return recorder.position_of(case_id, version)
 
     def find_case_id(self, reference: str) -> UUID:
         try:

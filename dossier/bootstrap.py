@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
-from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
 
 from domain.clock import Clock
-from domain.sealing import KeyRing
 from domain.service import CaseService
 from dossier.settings import Settings
-from dossier.stores import PostgresKeyRing, SQLiteKeyRing
-from projections.db import Database, PostgresDatabase, SQLiteDatabase
+from storage.db import Database, PostgresDatabase, SQLiteDatabase
+from storage.stores import CasePostgresFactory, CaseSQLiteFactory, keyring_for
 
 
 def store_environment(settings: Settings) -> dict[str, str]:
-    """The eventsourcing library's settings for the chosen store."""
+    """The eventsourcing library's settings for the chosen store (its recorder is
+    chosen in code: ``infrastructure_for``)."""
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
-            "APPLICATION_RECORDER_TOPIC": "dossier.stores:CaseSQLiteRecorder",
         }
     parts = settings.postgres_parts()
     return {
@@ -50,7 +49,6 @@ def store_environment(settings: Settings) -> dict[str, str]:
         # Never the insert function: it skips the table lock, so readers can
         # pass over events that commit later with lower positions.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-        "APPLICATION_RECORDER_TOPIC": "dossier.stores:CasePostgresRecorder",
     }
 
 
@@ -71,18 +69,18 @@ def build_read_database(settings: Settings) -> Database:
     )
 
 
-def keyring_for(recorder: ApplicationRecorder) -> KeyRing:
-    if isinstance(recorder, PostgresApplicationRecorder):
-        return PostgresKeyRing(recorder.datastore)
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        return SQLiteKeyRing(recorder.datastore)
-    raise TypeError(f"no key ring for {type(recorder).__name__}")
+def infrastructure_for(
+    settings: Settings,
+) -> Callable[[Environment], InfrastructureFactory[Any]]:
+    """The event store's infrastructure, with Dossier's recorder, for the store."""
+    return CasePostgresFactory if settings.uses_postgres else CaseSQLiteFactory
 
 
 def build_service(settings: Settings, *, clock: Clock | None = None) -> CaseService:
     with setting_up(settings):
         return CaseService(
             store_environment(settings),
+            infrastructure=infrastructure_for(settings),
             keyring_factory=keyring_for,
             clock=clock,
             intake_norm_weeks=settings.intake_norm_weeks,

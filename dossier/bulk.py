@@ -124,7 +124,7 @@ def load(
 
     with _Players(staff, workers) as play:
         for (played, keys), issued in play(batches()):
-            # Both of Dossier's recorders (dossier.stores) have this path.
+            # Both of Dossier's recorders (storage.stores) have this path.
             service.recorder.insert_bulk([*issued, *played], keys)  # type: ignore[attr-defined]
             events += len(issued) + len(played)
             if progress is not None:

@@ -24,8 +24,7 @@ from dossier.bootstrap import build_read_database
 from dossier.cli import err, out, session
 from dossier.serve import serve as serve_app
 from dossier.settings import Settings
-from dossier.users import USER_ROLES, UserError, UserStore
-from projections.db import Database
+from dossier.worker import run_worker
 from projections.registry import all_projections, resolve
 from projections.runner import (
     ProjectionRunner,
@@ -36,7 +35,8 @@ from projections.runner import (
     serving_version,
 )
 from projections.workload import WorkloadView
-from workers.main import run_worker
+from storage.db import Database
+from storage.users import USER_ROLES, UserError, UserStore
 
 users_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
 projections_app = typer.Typer(

@@ -13,8 +13,8 @@ from api.container import Container
 from dossier.bootstrap import build_read_database, build_service
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
-from dossier.users import UserStore
 from projections.registry import all_projections
+from storage.users import UserStore
 from workers.projection_host import ProjectionHost
 
 
@@ -33,7 +33,6 @@ def build_app(settings: Settings) -> FastAPI:
             listen_url=settings.database_url,
         )
     container = Container(
-        settings=settings,
         service=service,
         db=db,
         users=UserStore(db),

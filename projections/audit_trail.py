@@ -65,7 +65,7 @@ from domain.service import plain
 from domain.values import Personal, Role, Status
 from projections.base import DispatchMethod, Projection, RowBatch, insert_rows
 from projections.case_list import BadCursor, decode_cursor, encode_cursor
-from projections.db import Database, SQLiteTx, Tx
+from storage.db import Database, SQLiteTx, Tx
 
 SOURCE = "dossier"
 CASE = "case"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from psycopg.sql import SQL, Identifier
 
-from projections.db import Database, PostgresTx, SQLiteTx, Tx
+from storage.db import Database, PostgresTx, SQLiteTx, Tx
 
 SERVING = "serving"
 BUILDING = "building"

@@ -16,7 +16,7 @@ from domain.deadlines import compute_deadlines
 from domain.timeline import Pause, Timeline
 from domain.values import Personal
 from projections.base import Projection, RowBatch
-from projections.db import Database, SQLiteTx, Tx
+from storage.db import Database, SQLiteTx, Tx
 
 CALENDAR = WorkingDayCalendar()
 

@@ -56,7 +56,7 @@ from projections.dashboard_view import (
     school_year_bounds,
     school_year_of,
 )
-from projections.db import Database, SQLiteTx, Tx
+from storage.db import Database, SQLiteTx, Tx
 
 __all__ = [
     "OPEN_SQL",

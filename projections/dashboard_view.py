@@ -27,7 +27,7 @@ from domain.values import (
     Service,
     Status,
 )
-from projections.db import SQLiteTx, Tx
+from storage.db import SQLiteTx, Tx
 
 # --- school years and percentiles (pure) ------------------------------------------
 

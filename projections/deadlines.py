@@ -35,7 +35,7 @@ from projections.base import (
     select_in,
 )
 from projections.case_list import timeline_from_json, timeline_to_json
-from projections.db import Database, Tx
+from storage.db import Database, Tx
 
 # The columns of the two tables, in order.
 CASE_COLUMNS = (

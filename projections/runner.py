@@ -31,7 +31,7 @@ from projections.base import (
     checksum,
     create_state_table,
 )
-from projections.db import Database, PostgresTx, Tx
+from storage.db import Database, PostgresTx, Tx
 
 DEFAULT_BATCH = 1000
 

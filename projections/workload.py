@@ -24,7 +24,7 @@ from projections.base import (
     select_in,
     where_in,
 )
-from projections.db import Database, Tx
+from storage.db import Database, Tx
 
 # The fields of Consultant.Updated kept as they are, each its column's name. Only
 # these names are put into the SQL, never a key taken from the event unchecked.

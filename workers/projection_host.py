@@ -17,9 +17,9 @@ from psycopg.sql import SQL, Identifier
 
 from domain.service import CaseService
 from projections.base import Projection
-from projections.db import Database
 from projections.deadlines import DeadlinesProjection
 from projections.runner import Lag, ProjectionRunner
+from storage.db import Database
 
 log = structlog.get_logger(__name__)
 

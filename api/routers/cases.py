@@ -39,10 +39,10 @@ from domain.errors import DossierError, NotPermitted
 from domain.registration import Pupil, Registration, Requester, School
 from domain.service import CaseService, Result
 from domain.values import Actor, Role
-from dossier import idempotency
-from dossier.stores import IdempotencyRecord
-from dossier.users import User
 from projections.case_list import BadCursor, CaseFilter, CaseListProjection
+from storage import idempotency
+from storage.idempotency import IdempotencyRecord
+from storage.users import User
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -159,7 +159,7 @@ def replayed(
             ],
         )
     case = container.service.get_case(found.resource_id, version=found.version)
-    position = idempotency.event_position(container.db, case.id, case.version)
+    position = container.service.log_position_of(case.id, case.version)
     response.status_code = found.status_code
     response.headers["Idempotent-Replayed"] = "true"
     if found.status_code == 201:

@@ -15,7 +15,7 @@ import pytest
 from domain.values import Role
 from dossier.bootstrap import build_read_database
 from dossier.settings import Settings
-from dossier.users import UserStore
+from storage.users import UserStore
 from tests.support import processes
 
 START_SECONDS = 120  # a loaded two-core machine can be slow to start a server

@@ -9,7 +9,7 @@ import pytest
 from domain.service import CaseService
 from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
-from projections.db import Database
+from storage.db import Database
 from tests.support.clock import FakeClock
 
 

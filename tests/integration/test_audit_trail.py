@@ -34,8 +34,8 @@ from projections.audit_trail import (
     record_access,
 )
 from projections.base import checksum
-from projections.db import Database
 from projections.runner import ProjectionRunner, rebuild
+from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import (
     AUDITOR,

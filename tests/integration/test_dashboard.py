@@ -38,8 +38,8 @@ from projections.dashboard import (
     DashboardView,
     count_keys,
 )
-from projections.db import Database
 from projections.runner import ProjectionRunner, rebuild
+from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, registration
 from tests.support.together import all_at_once

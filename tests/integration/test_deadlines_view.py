@@ -23,9 +23,9 @@ from domain.values import (
     Service,
     Step,
 )
-from projections.db import Database
 from projections.deadlines import ClockRow, DeadlinesProjection, DeadlinesView
 from projections.runner import ProjectionRunner, drop_retired, positions, rebuild
+from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
 

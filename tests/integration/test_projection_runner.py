@@ -13,7 +13,6 @@ from domain.values import IntakeDecision, Step
 from dossier.bootstrap import build_service
 from dossier.settings import Settings
 from projections.case_list import CaseFilter, CaseListProjection, CaseListView
-from projections.db import Database
 from projections.runner import (
     ProjectionRunner,
     RebuildMismatch,
@@ -21,6 +20,7 @@ from projections.runner import (
     positions,
     rebuild,
 )
+from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.probe import ProbeProjection
 from tests.support.samples import INTAKE, registration

@@ -10,8 +10,8 @@ import time
 from domain.service import CaseService
 from dossier.settings import Settings
 from projections.case_list import CaseListProjection
-from projections.db import Database
 from projections.runner import ProjectionRunner, positions, rebuild
+from storage.db import Database
 from tests.integration.test_projection_runner import all_positions, probe_positions
 from tests.support import processes
 from tests.support.probe import ProbeProjection
@@ -54,7 +54,7 @@ def test_sigterm_lets_the_worker_finish_its_batch_and_exit_cleanly(
 ) -> None:
     for _ in range(5):
         service.register(registration(), by=INTAKE)
-    worker = processes.start(settings, "-m", "workers", "case_list")
+    worker = processes.start(settings, "-m", "dossier.worker", "case_list")
     deadline = time.monotonic() + 30
     head = service.recorder.max_notification_id() or 0
     while tracked_position(read_db, "case_list") < head:

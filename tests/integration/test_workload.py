@@ -19,9 +19,9 @@ from domain.values import (
     Service,
     Step,
 )
-from projections.db import Database
 from projections.runner import ProjectionRunner
 from projections.workload import WorkloadProjection, WorkloadView
+from storage.db import Database
 from tests.support.samples import COORDINATOR, INTAKE, registration
 
 ZORG = Service.ONDERWIJSZORGCONSULENT

@@ -7,7 +7,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from projections.base import Projection
-from projections.db import Database, Tx
+from storage.db import Database, Tx
 
 
 class ProbeProjection(Projection):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.values import Actor, Role
-from projections.db import Database
+from storage.db import Database
 
 TABLE = "api_users"
 TOKEN_PREFIX = "dos_"  # noqa: S105 — a marker, not a secret

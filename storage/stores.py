@@ -8,26 +8,43 @@ without a case. Keys are destroyed with the store's secure-deletion means.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteDatastore,
+    SQLiteFactory,
 )
 from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Cursor, errors
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from domain.errors import DuplicateRequest
 from domain.sealing import KeyRing
+from storage.idempotency import (
+    IDEMPOTENCY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    idempotency_rows,
+)
 
 KEY_TABLE = "case_keys"
 # How long a process may keep a key it read. Erasure drops the key at once in
@@ -97,55 +114,6 @@ def new_keys(kwargs: dict[str, Any]) -> dict[UUID, bytes]:
     return keys
 
 
-IDEMPOTENCY_TABLE = "idempotency_keys"
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    """A request's Idempotency-Key, recorded in the transaction of its events:
-    either both are stored or neither, so a retry can never record twice."""
-
-    user_id: str
-    key: str
-    fingerprint: str
-    resource_id: UUID
-    status_code: int
-
-    def row(self, stored_events: Sequence[StoredEvent]) -> tuple[Any, ...]:
-        version = max(
-            (
-                e.originator_version
-                for e in stored_events
-                if str(e.originator_id) == str(self.resource_id)
-            ),
-            default=0,
-        )
-        return (
-            self.user_id,
-            self.key,
-            self.fingerprint,
-            str(self.resource_id),
-            version,
-            self.status_code,
-            time.time(),
-        )
-
-
-def idempotency_rows(
-    kwargs: dict[str, Any], stored_events: Sequence[StoredEvent]
-) -> list[tuple[Any, ...]]:
-    record = kwargs.get("idempotency")
-    return [record.row(stored_events)] if isinstance(record, IdempotencyRecord) else []
-
-
-IDEMPOTENCY_COLUMNS = (
-    "user_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
-    " resource_id TEXT NOT NULL, version INTEGER NOT NULL,"
-    " status_code INTEGER NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
-    " PRIMARY KEY (user_id, key)"
-)
-
-
 # --- SQLite -------------------------------------------------------------------------
 
 
@@ -167,8 +135,26 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
         for case_id, key in new_keys(kwargs).items():
             c.execute(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", (case_id.hex, key))
         for row in idempotency_rows(kwargs, stored_events):
-            c.execute(f"INSERT INTO {IDEMPOTENCY_TABLE} VALUES (?,?,?,?,?,?,?)", row)
+            try:
+                c.execute(
+                    f"INSERT INTO {IDEMPOTENCY_TABLE} VALUES (?,?,?,?,?,?,?)", row
+                )
+            except sqlite3.IntegrityError:
+                # The key's only constraint: this request was recorded before.
+                # Raised inside the transaction, so nothing of it is kept.
+                raise DuplicateRequest("this request was recorded already") from None
         return super()._insert_events(c, stored_events, **kwargs)
+
+    def position_of(self, originator_id: UUID, version: int) -> int:
+        """The log position (notification id) of one aggregate's event."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name}"
+                " WHERE originator_id = ? AND originator_version = ?",
+                (originator_id.hex, version),
+            )
+            row = c.fetchone()
+        return int(row[0]) if row else 0
 
     def insert_bulk(
         self, stored_events: Sequence[StoredEvent], keys: dict[UUID, bytes]
@@ -243,6 +229,34 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         self.insert_idempotency_statement = SQL(
             "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s)"
         ).format(idempotency_table)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        try:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        except IntegrityError as error:
+            cause = error.__cause__
+            if (
+                isinstance(cause, errors.UniqueViolation)
+                and cause.diag.table_name == IDEMPOTENCY_TABLE
+            ):
+                raise DuplicateRequest("this request was recorded already") from None
+            raise
+        return ids
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def position_of(self, originator_id: UUID, version: int) -> int:
+        """The log position (notification id) of one aggregate's event."""
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(
+                SQL(
+                    "SELECT notification_id FROM {}"
+                    " WHERE originator_id = %s AND originator_version = %s"
+                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                (originator_id, version),
+            ).fetchone()
+        return int(row["notification_id"]) if row else 0
 
     def _insert_events(
         self,
@@ -325,3 +339,27 @@ class PostgresKeyRing(CachingKeyRing):
                 (case_id,),
             )
             conn.execute(SQL("VACUUM {}").format(self.key_table))
+
+
+# --- the stores, chosen in code ------------------------------------------------------
+
+
+class CaseSQLiteFactory(SQLiteFactory):
+    """The library's SQLite infrastructure with Dossier's recorder."""
+
+    application_recorder_class = CaseSQLiteRecorder
+
+
+class CasePostgresFactory(PostgresFactory):
+    """The library's PostgreSQL infrastructure with Dossier's recorder."""
+
+    application_recorder_class = CasePostgresRecorder
+
+
+def keyring_for(recorder: ApplicationRecorder) -> KeyRing:
+    """The key ring kept beside a recorder's events, in the same database."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return PostgresKeyRing(recorder.datastore)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return SQLiteKeyRing(recorder.datastore)
+    raise TypeError(f"no key ring for {type(recorder).__name__}")

@@ -1,0 +1,48 @@
+"""Composition root of the worker process: `dossier worker [NAMES]`."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+
+from dossier.bootstrap import build_read_database, build_service
+from dossier.logging import configure as configure_logging
+from dossier.settings import Settings
+from projections.registry import resolve
+from workers.main import run_until_stopped
+from workers.projection_host import ProjectionHost
+
+
+def run_worker(
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    *,
+    stop: threading.Event | None = None,
+    poll_seconds: float = 1.0,
+) -> None:
+    """Build the service, the read models' database and a host for the named
+    projections (all when none), then run until SIGTERM/SIGINT or ``stop``."""
+    configure_logging(settings.log_format)
+    classes = resolve(
+        list(names) if names else None, intake_norm_weeks=settings.intake_norm_weeks
+    )
+    service = build_service(settings)
+    db = build_read_database(settings)
+    host = ProjectionHost(
+        service,
+        db,
+        classes,
+        poll_seconds=poll_seconds,
+        listen_url=settings.database_url,
+    )
+    try:
+        run_until_stopped(host, stop)
+    finally:
+        db.close()
+        service.close()
+
+
+if __name__ == "__main__":
+    # `python -m dossier.worker [NAMES]`: the worker without the CLI around it.
+    run_worker(Settings(), sys.argv[1:] or None)
