@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from api import observability, openapi, problems
 from api.container import Container
 from api.reads import prepare_access_log
-from api.routers import audit, cases, consultants, dashboard, health
+from api.routers import audit, case_commands, cases, consultants, dashboard, health
 
 DESCRIPTION = """\
 Dossier's HTTP API for the onderwijs(zorg)consulenten's case management.
@@ -33,7 +33,7 @@ def create_app(container: Container) -> FastAPI:
     prepare_access_log(container)
     problems.install(app)
     observability.install(app, metrics)
-    for module in (cases, consultants, dashboard, audit, health):
+    for module in (cases, case_commands, consultants, dashboard, audit, health):
         app.include_router(module.router)
     openapi.document(app)
     return app

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 
 from api.container import Container
 from api.problems import Problem
+from domain.permissions import ALLOWED, READERS, Command, Read
 from domain.service import CaseService
 from domain.values import Actor, Role
 from storage.users import User
@@ -75,20 +76,30 @@ def current_actor(user: CurrentUser, rid: RequestId) -> Actor:
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def roles(*allowed: Role) -> Callable[[User], User]:
-    """A dependency that lets only these roles through (403 for others)."""
+def _refuse(role: Role) -> Problem:
+    return Problem(
+        403, "not-permitted", "Not permitted", f"the {role} role may not do this"
+    )
+
+
+def permitted(command: Command) -> Callable[[User], User]:
+    """A route guard for a command: the roles of ``domain.permissions.ALLOWED``
+    (403 for others); the case's own rules are the domain's, on the command."""
 
     def check(user: CurrentUser) -> User:
-        if user.role not in allowed:
-            raise Problem(
-                403,
-                "not-permitted",
-                "Not permitted",
-                f"the {user.role} role may not do this",
-            )
+        if user.role not in ALLOWED[command]:
+            raise _refuse(user.role)
         return user
 
     return check
 
 
-ALL_ROLES = (Role.INTAKE, Role.COORDINATOR, Role.CONSULTANT, Role.AUDITOR, Role.ADMIN)
+def may_query(query: Read) -> Callable[[User], User]:
+    """A route guard for a read: the roles of ``domain.permissions.READERS``."""
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in READERS[query]:
+            raise _refuse(user.role)
+        return user
+
+    return check

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from uuid import UUID
 
-from api.schemas import CasePublic, DeadlinePublic
+from api.schemas import CasePublic, CaseSummaryPublic, DeadlinePublic
 from domain.case import Case
 from domain.deadlines import Deadline
 from domain.service import plain
 from domain.values import Personal, Status
+from projections.case_list import CaseRow
 
 
 def _text(value: Personal | None) -> str | None:
@@ -92,3 +95,24 @@ def history_public(entry: Any) -> dict[str, Any]:
         "actor": entry.actor.as_dict() if entry.actor else None,
         "data": entry.data,
     }
+
+
+def case_summary_public(r: CaseRow) -> CaseSummaryPublic:
+    """One row of the case list."""
+    return CaseSummaryPublic(
+        id=UUID(r.case_id),
+        reference=r.reference,
+        status=r.status,
+        region=r.region,
+        category=r.category,
+        sector=r.sector,
+        service=r.service,
+        requester_role=r.requester_role,
+        consultant_id=UUID(r.consultant_id) if r.consultant_id else None,
+        registered_at=r.registered_at,
+        pupil_name=r.pupil_name,
+        erased=r.erased,
+        at_home_since=date.fromisoformat(r.at_home_since) if r.at_home_since else None,
+        next_due=date.fromisoformat(r.next_due) if r.next_due else None,
+        version=r.version,
+    )

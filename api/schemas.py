@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.registration import Pupil, Registration, Requester, School
 from domain.values import (
     ActivityKind,
     Category,
@@ -98,6 +99,35 @@ class CaseCreate(Body):
     receives_education: bool = True
     school_decision_on: date | None = None
     account: LongText
+
+    def registration(self) -> Registration:
+        """The domain's registration (aanmelding) this body asks for."""
+        return Registration(
+            channel=self.channel,
+            requester=Requester(
+                self.requester.role,
+                self.requester.name,
+                self.requester.email,
+                self.requester.phone,
+            ),
+            consent_given=self.consent_given,
+            pupil=Pupil(
+                self.pupil.name,
+                self.pupil.birth_date,
+                self.pupil.municipality,
+                self.pupil.pc4,
+            ),
+            school=School(self.school.name, self.school.brin, self.school.cluster),
+            sector=self.sector,
+            samenwerkingsverband=self.samenwerkingsverband,
+            region=self.region,
+            category=self.category,
+            service=self.service,
+            at_home_since=self.at_home_since,
+            receives_education=self.receives_education,
+            account=self.account,
+            school_decision_on=self.school_decision_on,
+        )
 
 
 class PrerequisiteCreate(Body):

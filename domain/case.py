@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import IllegalTransition, InvalidCaseData, NotPermitted
+from domain.errors import DossierError, IllegalTransition, InvalidCaseData, NotPermitted
+from domain.permissions import (
+    ACTIONS,
+    CASE_COMMANDS,
+    OWN_CASE_ONLY,
+    WHEN,
+    Command,
+    check_permitted,
+)
 from domain.prerequisites import PrerequisiteInputs, decide
 from domain.registration import Registration, check_text
 from domain.timeline import Timeline
@@ -329,7 +337,7 @@ class Case(Aggregate):
     def record_prerequisite(
         self, step: Step, on: date, note: str | None, *, by: Actor, now: datetime
     ) -> None:
-        self.check_status("record a prerequisite", Status.REGISTERED)
+        self.check_lifecycle(by, Command.RECORD_PREREQUISITE)
         self.check_date_not_in_future("date", on, now)
         if note is not None:
             check_text("note", note, 2_000)
@@ -346,8 +354,9 @@ class Case(Aggregate):
     def waive_prerequisite(
         self, step: Step, reason: str, *, by: Actor, now: datetime
     ) -> None:
-        self.check_status("waive a prerequisite", Status.REGISTERED)
-        self.check_role(by, "waive a prerequisite", Role.COORDINATOR)
+        self.check_lifecycle(by, Command.WAIVE_PREREQUISITE)
+        # "A coordinator may waive a step": a rule of the domain itself.
+        check_permitted(by, Command.WAIVE_PREREQUISITE)
         check_text("reason", reason, 2_000)
         self.trigger_event(
             self.PrerequisiteWaived,
@@ -392,7 +401,7 @@ class Case(Aggregate):
         by: Actor,
         now: datetime,
     ) -> None:
-        self.check_status("decide intake", Status.AWAITING_INTAKE)
+        self.check_lifecycle(by, Command.DECIDE_INTAKE)
         if decision != IntakeDecision.ADMISSIBLE and not reason:
             raise InvalidCaseData("reason", f"is required when {decision}")
         if decision == IntakeDecision.REFERRED and referred_to is None:
@@ -419,12 +428,7 @@ class Case(Aggregate):
         by: Actor,
         now: datetime,
     ) -> None:
-        self.check_status(
-            "assign a consultant",
-            Status.AWAITING_ASSIGNMENT,
-            Status.ASSIGNED,
-            Status.IN_MEDIATION,
-        )
+        self.check_lifecycle(by, Command.ASSIGN)
         if not consultant_active:
             raise IllegalTransition(
                 "the consultant is not active", rule="consultant-inactive"
@@ -458,9 +462,7 @@ class Case(Aggregate):
         by: Actor,
         now: datetime,
     ) -> None:
-        # Whose case it is comes first: a stranger learns nothing of its state.
-        self.check_assigned_consultant_or_coordinator(by, "record an activity")
-        self.check_status("record an activity", Status.ASSIGNED, Status.IN_MEDIATION)
+        self.check_lifecycle(by, Command.RECORD_ACTIVITY)
         self.check_date_not_in_future("date", on, now)
         if on < self.timeline.registered_on:
             raise InvalidCaseData("date", "lies before the case was registered")
@@ -478,14 +480,14 @@ class Case(Aggregate):
         )
 
     def suspend(self, reason: str, *, by: Actor, now: datetime) -> None:
-        self.check_status("suspend", Status.ASSIGNED, Status.IN_MEDIATION)
+        self.check_lifecycle(by, Command.SUSPEND)
         check_text("reason", reason, 2_000)
         self.trigger_event(
             self.Suspended, timestamp=now, by=by, reason=Personal(reason)
         )
 
     def resume(self, reason: str | None, *, by: Actor, now: datetime) -> None:
-        self.check_status("resume", Status.SUSPENDED)
+        self.check_lifecycle(by, Command.RESUME)
         if reason is not None:
             check_text("reason", reason, 2_000)
         self.trigger_event(self.Resumed, timestamp=now, by=by, reason=Personal(reason))
@@ -499,8 +501,7 @@ class Case(Aggregate):
         by: Actor,
         now: datetime,
     ) -> None:
-        self.check_assigned_consultant_or_coordinator(by, "close")
-        self.check_status("close", Status.ASSIGNED, Status.IN_MEDIATION)
+        self.check_lifecycle(by, Command.CLOSE)
         check_text("summary", summary, 10_000)
         self.trigger_event(
             self.Closed,
@@ -512,58 +513,95 @@ class Case(Aggregate):
         )
 
     def withdraw(self, reason: str, *, by: Actor, now: datetime) -> None:
-        self.check_status("withdraw", *sorted(OPEN_STATUSES))
+        self.check_lifecycle(by, Command.WITHDRAW)
         check_text("reason", reason, 2_000)
         self.trigger_event(
             self.Withdrawn, timestamp=now, by=by, reason=Personal(reason)
         )
 
     def reopen(self, reason: str, *, by: Actor, now: datetime) -> None:
-        self.check_status("reopen", Status.CLOSED)
+        self.check_lifecycle(by, Command.REOPEN)
         check_text("reason", reason, 2_000)
         self.trigger_event(self.Reopened, timestamp=now, by=by, reason=Personal(reason))
 
     def erase_personal_data(
         self, reason: ErasureReason, *, by: Actor, now: datetime
     ) -> None:
-        if self.erased:
-            raise IllegalTransition(
-                "the case's personal data is already erased", rule="already-erased"
-            )
-        if not self.has_ended:
-            # An erased case can take no further command, so an open one would
-            # stay open (and its clocks running) for ever: end it first.
-            raise IllegalTransition(
-                f"cannot erase the personal data of a case that is {self.status}: "
-                "close or withdraw it first",
-                rule="case-still-open",
-            )
+        self.check_lifecycle(by, Command.ERASE_PERSONAL_DATA)
         self.trigger_event(
             self.PersonalDataErased, timestamp=now, by=by, reason=str(reason)
         )
 
     # --- rules ------------------------------------------------------------------
 
-    def check_status(self, action: str, *allowed: Status) -> None:
+    def check_may(self, by: Actor, command: Command) -> None:
+        """Whether ``by`` may give ``command`` on this case now: the role
+        (``ALLOWED``, which the service checks before it loads the case) and
+        the lifecycle's rules. The API's and the pages' answer to "what may
+        this user do now"."""
+        check_permitted(by, command)
+        self.check_lifecycle(by, command)
+
+    def check_lifecycle(self, by: Actor, command: Command) -> None:
+        """The case's own rules for a command: whose case it is
+        (``OWN_CASE_ONLY``), then the status (``WHEN``). Every command method
+        starts here."""
+        if command in OWN_CASE_ONLY:
+            # Whose case it is comes first: a stranger learns nothing of its state.
+            self.check_assigned_consultant_or_coordinator(by, ACTIONS[command])
+        if command == Command.ERASE_PERSONAL_DATA:
+            self.check_erasable()
+        else:
+            self.check_status(command)
+
+    def may(self, by: Actor, command: Command) -> bool:
+        try:
+            self.check_may(by, command)
+        except DossierError:
+            return False
+        return True
+
+    def commands_for(self, by: Actor) -> tuple[Command, ...]:
+        """The commands ``by`` may give on this case now, in the order of a life."""
+        return tuple(c for c in CASE_COMMANDS if self.may(by, c))
+
+    def check_status(self, command: Command) -> None:
+        action = ACTIONS[command]
         if self.erased:
             raise IllegalTransition(
                 f"cannot {action}: the case's personal data has been erased",
                 rule="personal-data-erased",
             )
-        if self.status not in allowed:
+        if self.status not in WHEN[command]:
+            allowed = ", ".join(sorted(WHEN[command]))
             raise IllegalTransition(
-                f"cannot {action} a case that is {self.status} "
-                f"(allowed when {', '.join(str(s) for s in allowed)})"
+                f"cannot {action}: the case is {self.status} (allowed when {allowed})"
             )
 
-    def check_role(self, by: Actor, action: str, *roles: Role) -> None:
-        if by.role not in roles:
-            raise NotPermitted(f"a {by.role} may not {action}")
+    def check_erasable(self) -> None:
+        if self.erased:
+            raise IllegalTransition(
+                "the case's personal data is already erased", rule="already-erased"
+            )
+        if not self.has_ended:
+            raise IllegalTransition(
+                f"cannot erase the personal data of a case that is {self.status}: "
+                "close or withdraw it first",
+                rule="case-still-open",
+            )
 
     def check_assigned_consultant_or_coordinator(self, by: Actor, action: str) -> None:
         if by.role == Role.CONSULTANT and by.user_id != str(self.consultant_id):
             raise NotPermitted(
-                f"only the assigned consultant may {action} this case",
+                f"only the assigned consultant may {action} on this case",
+                rule="not-assigned-consultant",
+            )
+
+    def check_may_read(self, by: Actor) -> None:
+        """A consultant sees only the cases assigned to them."""
+        if by.role == Role.CONSULTANT and by.user_id != str(self.consultant_id):
+            raise NotPermitted(
+                "a consultant sees only the cases assigned to them",
                 rule="not-assigned-consultant",
             )
 

@@ -1,11 +1,19 @@
-"""Which roles may give which command (domain.md, "Who uses it"), for every layer."""
+"""Who may do what, in which state: one answer for the domain, the API and the pages.
+
+``ALLOWED`` says which roles may give each command (domain.md, "Who uses it");
+``WHEN`` says in which statuses a case command may be given (api.md, "Statuses");
+``OWN_CASE_ONLY`` names the commands a consultant may give only on a case assigned
+to them. ``Case.check_may`` applies all three; ``Case.commands_for`` lists what an
+actor may give on a case now, for the pages' buttons. ``READERS`` does the same
+for reads.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from domain.errors import NotPermitted
-from domain.values import Actor, Role
+from domain.values import ENDED_STATUSES, OPEN_STATUSES, Actor, Role, Status
 
 
 class Command(StrEnum):
@@ -46,7 +54,79 @@ ALLOWED: dict[Command, frozenset[Role]] = {
     Command.MANAGE_CONSULTANTS: frozenset({Role.COORDINATOR, Role.ADMIN}),
 }
 
+_WORKING = frozenset({Status.ASSIGNED, Status.IN_MEDIATION})
+
+# The statuses in which each command on an existing case may be given.
+WHEN: dict[Command, frozenset[Status]] = {
+    Command.RECORD_PREREQUISITE: frozenset({Status.REGISTERED}),
+    Command.WAIVE_PREREQUISITE: frozenset({Status.REGISTERED}),
+    Command.DECIDE_INTAKE: frozenset({Status.AWAITING_INTAKE}),
+    Command.ASSIGN: frozenset({Status.AWAITING_ASSIGNMENT}) | _WORKING,
+    Command.RECORD_ACTIVITY: _WORKING,
+    Command.SUSPEND: _WORKING,
+    Command.RESUME: frozenset({Status.SUSPENDED}),
+    Command.CLOSE: _WORKING,
+    Command.WITHDRAW: OPEN_STATUSES,
+    Command.REOPEN: frozenset({Status.CLOSED}),
+    # Erasure needs an ended case: an erased case takes no further command, so
+    # an open one would stay open (its clocks running) for ever.
+    Command.ERASE_PERSONAL_DATA: ENDED_STATUSES,
+}
+
+# The commands on an existing case, in the order a case's life meets them.
+CASE_COMMANDS: tuple[Command, ...] = tuple(WHEN)
+
+# A consultant gives these only on the cases assigned to them.
+OWN_CASE_ONLY = frozenset({Command.RECORD_ACTIVITY, Command.CLOSE})
+
+# How each command reads in a sentence ("cannot <action>: ...").
+ACTIONS: dict[Command, str] = {
+    Command.REGISTER: "register a case",
+    Command.RECORD_PREREQUISITE: "record a prerequisite",
+    Command.WAIVE_PREREQUISITE: "waive a prerequisite",
+    Command.DECIDE_INTAKE: "decide intake",
+    Command.ASSIGN: "assign a consultant",
+    Command.RECORD_ACTIVITY: "record an activity",
+    Command.SUSPEND: "suspend the case",
+    Command.RESUME: "resume the case",
+    Command.CLOSE: "close the case",
+    Command.WITHDRAW: "withdraw the case",
+    Command.REOPEN: "reopen the case",
+    Command.ERASE_PERSONAL_DATA: "erase the personal data",
+    Command.MANAGE_CONSULTANTS: "manage consultants",
+}
+
+
+class Read(StrEnum):
+    """What can be read; a consultant reads only the cases assigned to them."""
+
+    READ_CASE = "read_case"
+    READ_HISTORY = "read_history"
+    LIST_CASES = "list_cases"
+    READ_CONSULTANTS = "read_consultants"
+    READ_DASHBOARD = "read_dashboard"
+    READ_AUDIT = "read_audit"
+
+
+_STAFF = frozenset(
+    {Role.INTAKE, Role.COORDINATOR, Role.CONSULTANT, Role.AUDITOR, Role.ADMIN}
+)
+
+READERS: dict[Read, frozenset[Role]] = {
+    Read.READ_CASE: _STAFF,
+    Read.READ_HISTORY: frozenset({Role.COORDINATOR, Role.AUDITOR, Role.CONSULTANT}),
+    Read.LIST_CASES: _STAFF,
+    Read.READ_CONSULTANTS: _STAFF,
+    Read.READ_DASHBOARD: frozenset({Role.COORDINATOR, Role.AUDITOR}),
+    Read.READ_AUDIT: frozenset({Role.AUDITOR}),
+}
+
 
 def check_permitted(actor: Actor, command: Command) -> None:
     if actor.role not in ALLOWED[command]:
-        raise NotPermitted(f"the {actor.role} role may not {command.replace('_', ' ')}")
+        raise NotPermitted(f"the {actor.role} role may not {ACTIONS[command]}")
+
+
+def check_may_query(role: Role, query: Read) -> None:
+    if role not in READERS[query]:
+        raise NotPermitted(f"the {role} role may not {query.replace('_', ' ')}")

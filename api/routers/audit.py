@@ -8,18 +8,18 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import ActorDep, ContainerDep, roles
+from api.deps import ActorDep, ContainerDep, may_query
 from api.params import MAX_POSITION, moment
 from api.problems import Problem
 from api.reads import log_reads, serving_view
 from api.schemas import FeedPublic
 from domain.case import Case
+from domain.permissions import Read
 from domain.service import history_entry
-from domain.values import Role
 from projections.audit_trail import AuditTrailProjection
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-AUDITOR = roles(Role.AUDITOR)
+AUDITOR = may_query(Read.READ_AUDIT)
 
 
 @router.get("/events", response_model=FeedPublic, dependencies=[Depends(AUDITOR)])

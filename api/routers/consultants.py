@@ -7,17 +7,18 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import ALL_ROLES, ActorDep, ContainerDep, roles
+from api.deps import ActorDep, ContainerDep, may_query, permitted
 from api.params import MAX_POSITION
 from api.reads import serving_view
 from api.schemas import ConsultantCreate, ConsultantPublic, ConsultantUpdate
 from domain.consultant import Consultant
-from domain.values import Region, Role, Service
+from domain.permissions import Command, Read
+from domain.values import Region, Service
 from projections.workload import WorkloadProjection
 
 router = APIRouter(prefix="/api/v1/consultants", tags=["consultants"])
-MANAGERS = roles(Role.COORDINATOR, Role.ADMIN)
-READERS = roles(*ALL_ROLES)
+MANAGERS = permitted(Command.MANAGE_CONSULTANTS)
+READERS = may_query(Read.READ_CONSULTANTS)
 
 
 def consultant_public(

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import ContainerDep, roles
+from api.deps import ContainerDep, may_query
 from api.params import MAX_POSITION, moment
 from api.problems import Problem
 from api.reads import serving_view
 from domain.case import local_date
-from domain.values import Region, Role
+from domain.permissions import Read
+from domain.values import Region
 from projections.dashboard import DashboardProjection, school_year_of
 from projections.deadlines import DeadlinesProjection
 from projections.workload import WorkloadProjection
@@ -20,7 +21,7 @@ from projections.workload import WorkloadProjection
 router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
 
 
-@router.get("", dependencies=[Depends(roles(Role.COORDINATOR, Role.AUDITOR))])
+@router.get("", dependencies=[Depends(may_query(Read.READ_DASHBOARD))])
 def dashboard(
     *,
     container: ContainerDep,

@@ -1,0 +1,317 @@
+"""The lifecycle commands on a case: one endpoint each, from prerequisites to erasure.
+
+Each endpoint hands its typed body to one CaseService method, through
+``CommandGiver``: the Idempotency-Key and If-Match handling every command shares.
+Who may give a command is the domain's answer (``domain.permissions``): the route
+guard checks the role, the aggregate its own rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel
+
+from api.container import Container
+from api.deps import ActorDep, ContainerDep, CurrentUser, permitted
+from api.idempotency import IdempotencyKey, run_command
+from api.problems import Problem
+from api.schemas import (
+    ActivityCreate,
+    AssignmentCreate,
+    CasePublic,
+    ClosureCreate,
+    ErasureCreate,
+    IntakeCreate,
+    PrerequisiteCreate,
+    ReasonCreate,
+    ResumptionCreate,
+    SuspensionCreate,
+    WaiverCreate,
+)
+from domain.permissions import Command
+from domain.service import CaseService, Result
+from domain.values import Actor
+from storage.users import User
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description='The case\'s ETag ("<version>").'),
+]
+
+# A command on the service: given the actor and the version If-Match asked for.
+Call = Callable[[CaseService, Actor, int | None], Result]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    tag = if_match.strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    tag = tag.strip('"')
+    if not tag.isdigit():
+        raise Problem(
+            412,
+            "version-mismatch",
+            "Precondition failed",
+            'If-Match must be a case ETag such as "3"',
+        )
+    return int(tag)
+
+
+@dataclass(frozen=True)
+class CommandGiver:
+    """What every command request shares: who gives it, its Idempotency-Key and
+    the version its If-Match names."""
+
+    request: Request
+    response: Response
+    container: Container
+    user: User
+    actor: Actor
+    key: str | None
+    version: int | None
+
+    def __call__(self, case_id: UUID, body: BaseModel, call: Call) -> CasePublic:
+        service = self.container.service
+        return run_command(
+            self.request,
+            self.response,
+            self.container,
+            self.user,
+            body,
+            self.key,
+            lambda: call(service, self.actor, self.version),
+            resource_id=case_id,
+        )
+
+
+def command_giver(
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    user: CurrentUser,
+    actor: ActorDep,
+    key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandGiver:
+    version = expected_version(if_match)
+    return CommandGiver(request, response, container, user, actor, key, version)
+
+
+def unversioned_giver(
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    user: CurrentUser,
+    actor: ActorDep,
+    key: IdempotencyKey = None,
+) -> CommandGiver:
+    return CommandGiver(request, response, container, user, actor, key, None)
+
+
+Give = Annotated[CommandGiver, Depends(command_giver)]
+GiveUnversioned = Annotated[CommandGiver, Depends(unversioned_giver)]
+
+
+@router.post(
+    "/{case_id}/prerequisites",
+    summary="Record a prerequisite step (school conversation, swv contact)",
+    dependencies=[Depends(permitted(Command.RECORD_PREREQUISITE))],
+)
+def record_prerequisite(
+    case_id: UUID, body: PrerequisiteCreate, *, give: Give
+) -> CasePublic:
+    """Record a prerequisite step (school conversation, swv contact)."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.record_prerequisite(
+            case_id, body.step, body.date, body.note, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/prerequisite-waivers",
+    summary="Waive a prerequisite step, with a reason",
+    dependencies=[Depends(permitted(Command.WAIVE_PREREQUISITE))],
+)
+def waive_prerequisite(case_id: UUID, body: WaiverCreate, *, give: Give) -> CasePublic:
+    """Waive a prerequisite step, with a reason."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.waive_prerequisite(
+            case_id, body.step, body.reason, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/intake",
+    summary="Decide intake: admissible, not admissible or referred",
+    dependencies=[Depends(permitted(Command.DECIDE_INTAKE))],
+)
+def decide_intake(case_id: UUID, body: IntakeCreate, *, give: Give) -> CasePublic:
+    """Decide intake: admissible, not admissible or referred."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.decide_intake(
+            case_id,
+            body.decision,
+            body.reason,
+            body.referred_to,
+            by=by,
+            expected_version=version,
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/assignment",
+    summary="Assign the case to a consultant of the right kind, or reassign it",
+    dependencies=[Depends(permitted(Command.ASSIGN))],
+)
+def assign(case_id: UUID, body: AssignmentCreate, *, give: Give) -> CasePublic:
+    """Assign the case to a consultant of the right kind, or reassign it."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.assign(
+            case_id, body.consultant_id, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/activities",
+    summary="Record a contact, meeting, advice or agreement",
+    dependencies=[Depends(permitted(Command.RECORD_ACTIVITY))],
+)
+def record_activity(case_id: UUID, body: ActivityCreate, *, give: Give) -> CasePublic:
+    """Record a contact, meeting, advice or agreement."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.record_activity(
+            case_id,
+            body.kind,
+            body.date,
+            body.summary,
+            body.parties,
+            by=by,
+            expected_version=version,
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/suspension",
+    summary="Suspend the case (its deadline clocks pause), with a reason",
+    dependencies=[Depends(permitted(Command.SUSPEND))],
+)
+def suspend(case_id: UUID, body: SuspensionCreate, *, give: Give) -> CasePublic:
+    """Suspend the case (its deadline clocks pause), with a reason."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.suspend(
+            case_id, body.reason, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/resumption",
+    summary="Resume a suspended case: back to the status it left",
+    dependencies=[Depends(permitted(Command.RESUME))],
+)
+def resume(case_id: UUID, body: ResumptionCreate, *, give: Give) -> CasePublic:
+    """Resume a suspended case: back to the status it left."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.resume(
+            case_id, body.reason, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/closure",
+    summary="Close the case with an outcome and the pupil's education status",
+    dependencies=[Depends(permitted(Command.CLOSE))],
+)
+def close(case_id: UUID, body: ClosureCreate, *, give: Give) -> CasePublic:
+    """Close the case with an outcome and the pupil's education status."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.close_case(
+            case_id,
+            body.outcome,
+            body.education_status,
+            body.summary,
+            by=by,
+            expected_version=version,
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/withdrawal",
+    summary="Withdrawn by the requester (from any open status)",
+    dependencies=[Depends(permitted(Command.WITHDRAW))],
+)
+def withdraw(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
+    """Withdrawn by the requester (from any open status)."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.withdraw(
+            case_id, body.reason, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/reopening",
+    summary="Reopen a closed case, with a reason: back to awaiting assignment",
+    dependencies=[Depends(permitted(Command.REOPEN))],
+)
+def reopen(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
+    """Reopen a closed case, with a reason: back to awaiting assignment."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, version: cases.reopen(
+            case_id, body.reason, by=by, expected_version=version
+        ),
+    )
+
+
+@router.post(
+    "/{case_id}/erasure",
+    summary="Erase an ended case's personal data (crypto-shredding); facts stay",
+    dependencies=[Depends(permitted(Command.ERASE_PERSONAL_DATA))],
+)
+def erase_personal_data(
+    case_id: UUID, body: ErasureCreate, *, give: GiveUnversioned
+) -> CasePublic:
+    """Erase an ended case's personal data (crypto-shredding); facts stay."""
+    return give(
+        case_id,
+        body,
+        lambda cases, by, _version: cases.erase_personal_data(
+            case_id, body.reason, by=by
+        ),
+    )
