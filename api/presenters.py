@@ -9,7 +9,7 @@ from uuid import UUID
 from api.schemas import CasePublic, CaseSummaryPublic, DeadlinePublic
 from domain.case import Case
 from domain.deadlines import Deadline
-from domain.service import plain
+from domain.history import plain
 from domain.values import Personal, Status
 from projections.case_list import CaseRow
 

@@ -1,4 +1,10 @@
-"""The application service: one method per command (load, one aggregate call, save)."""
+"""The application service: one method per command (load, one aggregate call, save).
+
+It is longer than our other modules because it is the application's whole surface:
+each command and read is a short method here; the logic they call lives in the
+aggregates, domain/as_of.py (the version in force at a moment) and
+domain/history.py (a case's history as entries).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from domain.as_of import Stamp, version_in_force
 from domain.calendar import WorkingDayCalendar
 from domain.case import Case, local_date
 from domain.clock import Clock
@@ -36,6 +43,7 @@ from domain.errors import (
     DuplicateRequest,
     VersionMismatch,
 )
+from domain.history import HistoryEntry, history_entry
 from domain.permissions import Command, check_permitted
 from domain.reference import CaseReference, ReferenceCounter
 from domain.registration import Registration
@@ -54,7 +62,6 @@ from domain.values import (
     ErasureReason,
     IntakeDecision,
     Outcome,
-    Personal,
     ReferredTo,
     Region,
     Service,
@@ -64,10 +71,8 @@ from domain.values import (
 REFERENCE_ATTEMPTS = 20
 CaseEvent = Case.Event | Case.Registered
 # get_case(as_of=...): a case of up to this many events is replayed from its
-# first; in a longer one, the version in force is looked for by reading this many
-# events on either side of a guessed version at a time.
+# first; in a longer one, the version in force is searched for (domain/as_of.py).
 AS_OF_REPLAY_UP_TO = 60
-AS_OF_WINDOW = 5
 _save_records: ContextVar[dict[str, Any]] = ContextVar("save_records", default={})  # noqa: B039
 
 
@@ -77,15 +82,6 @@ class Result:
 
     case: Case
     log_position: int
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    version: int
-    type: str
-    recorded_at: datetime
-    actor: Actor | None
-    data: dict[str, Any]
 
 
 def sealing_mapper(keyring: Callable[[], KeyRing]) -> SealingMapper:
@@ -537,47 +533,20 @@ class CaseService(Application[UUID]):
     def _version_as_of(
         self, case_id: UUID, as_of: datetime, hi: int, hi_at: datetime
     ) -> int | None:
-        """The version of the case's last event recorded at or before ``as_of``
-        (None: registered later), given a version ``hi`` recorded after it.
+        """The version in force at ``as_of`` (None: registered later), given a
+        version ``hi`` recorded after it: ``version_in_force`` over the
+        timestamps of a few events at a time, read with personal values sealed."""
 
-        Only timestamps are looked at, of a few events at a time read with their
-        personal values left sealed: the first, then windows around the version
-        that interpolating between the timestamps on either side of the moment
-        points to (halving the range instead when an interpolation did not),
-        about four reads for 1,000 events.
-        """
+        def read(gt: int, lte: int) -> list[Stamp]:
+            events = self._case_events(case_id, gt=gt, lte=lte)
+            return [Stamp(e.originator_version, e.timestamp) for e in events]
+
         with LeftSealed():
             first = self._case_events(case_id, limit=1)
-            if not first or first[0].timestamp > as_of:
+            if not first:
                 return None
-            lo, lo_at = first[0].originator_version, first[0].timestamp
-            # Invariant: the event at lo is at or before the moment, hi's after.
-            bisect = False
-            while hi - lo > 1:
-                width = hi - lo
-                if bisect:
-                    guess = lo + width // 2
-                else:
-                    share = (as_of - lo_at) / (hi_at - lo_at)
-                    guess = min(hi - 1, max(lo + 1, lo + round(share * width)))
-                window = self._case_events(
-                    case_id,
-                    gt=max(lo, guess - 1 - AS_OF_WINDOW),
-                    lte=min(hi - 1, guess + AS_OF_WINDOW),
-                )
-                if not window:  # a gap in the versions (never in a case's log)
-                    for event in self._case_events(case_id, gt=lo, lte=hi - 1):
-                        if event.timestamp > as_of:
-                            break
-                        lo = event.originator_version
-                    return lo
-                for event in window:
-                    if event.timestamp > as_of:
-                        hi, hi_at = event.originator_version, event.timestamp
-                        break
-                    lo, lo_at = event.originator_version, event.timestamp
-                bisect = hi - lo > width // 2
-            return lo
+            start = Stamp(first[0].originator_version, first[0].timestamp)
+            return version_in_force(as_of, start, Stamp(hi, hi_at), read)
 
     def _case_events(self, case_id: UUID, **bounds: Any) -> list[CaseEvent]:
         """Events of a case (checked by the caller), read and decoded at once."""
@@ -664,32 +633,3 @@ class CaseService(Application[UUID]):
 
 def _is_case_event(event: object) -> TypeGuard[CaseEvent]:
     return isinstance(event, Case.Event | Case.Registered)
-
-
-def history_entry(event: Any) -> HistoryEntry:
-    fields = dict(vars(event))
-    for key in ("originator_id", "originator_version", "timestamp", "originator_topic"):
-        fields.pop(key, None)
-    actor = fields.pop("by", None)
-    return HistoryEntry(
-        version=event.originator_version,
-        type=type(event).__name__,
-        recorded_at=event.timestamp,
-        actor=actor if isinstance(actor, Actor) else None,
-        data={k: plain(v) for k, v in fields.items()},
-    )
-
-
-def plain(value: Any) -> Any:
-    """A JSON-friendly copy: personal values opened (or None once erased)."""
-    if isinstance(value, Personal):
-        return value.get()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value

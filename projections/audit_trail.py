@@ -61,7 +61,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from domain.case import Case, local_date
 from domain.consultant import Consultant
-from domain.service import plain
+from domain.history import plain
 from domain.values import Personal, Role, Status
 from projections.base import DispatchMethod, Projection, RowBatch, insert_rows
 from projections.case_list import BadCursor, decode_cursor, encode_cursor

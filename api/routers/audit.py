@@ -14,8 +14,8 @@ from api.problems import Problem
 from api.reads import log_reads, serving_view
 from api.schemas import FeedPublic
 from domain.case import Case
+from domain.history import history_entry
 from domain.permissions import Read
-from domain.service import history_entry
 from projections.audit_trail import AuditTrailProjection
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
