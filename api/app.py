@@ -33,6 +33,8 @@ def create_app(container: Container) -> FastAPI:
     prepare_access_log(container)
     problems.install(app)
     observability.install(app, metrics)
+    # Added last, so outermost: it sees every error the others let through.
+    app.add_middleware(problems.LastResort, outage_seen=container.outage_seen)
     for module in (cases, case_commands, consultants, dashboard, audit, health):
         app.include_router(module.router)
     openapi.document(app)

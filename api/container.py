@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +27,8 @@ class Container:
     db: Database
     users: UserStore
     projections: Projections | None = None
+    # Told when a request met a database outage (to heal the pools at once).
+    outage_seen: Callable[[], None] = lambda: None
     started_at: float = field(default_factory=time.monotonic)
     # Readiness: the last position seen per projection, and since when.
     progress: dict[str, tuple[int, float]] = field(default_factory=dict)

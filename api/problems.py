@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import (
     CaseNotFound,
@@ -21,6 +23,7 @@ from domain.errors import (
     NotPermitted,
     VersionMismatch,
 )
+from storage.outage import store_unavailable
 
 PROBLEM_BASE = "https://dossier.onderwijsconsulenten.nl/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -155,6 +158,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Only reached by an error raised outside LastResort (see below).
         # Never echo the error: it may hold personal data. The log has the type.
         log.error(
             "unhandled_error",
@@ -164,3 +168,63 @@ def install(app: FastAPI) -> None:
         return problem_response(
             500, "internal-error", "Internal error", "something went wrong on our side"
         )
+
+
+def unavailable_response() -> JSONResponse:
+    return problem_response(
+        503,
+        "store-unavailable",
+        "Service unavailable",
+        "the database cannot be reached just now; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+RETRY_AFTER_SECONDS = 2
+
+
+class LastResort:
+    """The outermost of our middlewares: an error that no handler answered
+    becomes a problem here, so it is never re-raised to the server (which would
+    log a traceback that may hold client input, and close a keep-alive
+    connection). A database outage answers 503 with Retry-After, anything else
+    500; the log has the error's type only."""
+
+    def __init__(self, app: ASGIApp, *, outage_seen: Callable[[], None]) -> None:
+        self.app = app
+        self.outage_seen = outage_seen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise  # half an answer went out: only closing can end it
+            if store_unavailable(error):
+                self.outage_seen()
+                log.warning("store_unavailable", error_type=type(error).__name__)
+                response = unavailable_response()
+            else:
+                log.error(
+                    "unhandled_error",
+                    error_type=type(error).__name__,
+                    path=scope.get("path"),
+                )
+                response = problem_response(
+                    500,
+                    "internal-error",
+                    "Internal error",
+                    "something went wrong on our side",
+                )
+            await response(scope, receive, send)

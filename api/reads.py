@@ -15,6 +15,7 @@ from domain.values import Actor
 from projections.audit_trail import create_access_log, record_access
 from projections.base import Projection
 from projections.runner import serving_version
+from storage.outage import table_missing
 
 READ_WAIT_SECONDS = 3.0
 
@@ -36,8 +37,13 @@ def serving_view(
             f"{projection_class.name} has not yet reached position {min_position}",
             headers={"Retry-After": "1"},
         )
-    with container.db.reading() as tx:
-        version = serving_version(tx, projection_class.name)
+    try:
+        with container.db.reading() as tx:
+            version = serving_version(tx, projection_class.name)
+    except Exception as error:
+        if not table_missing(error):
+            raise
+        version = None  # no worker has set the read models up yet
     if version is None:
         raise Problem(
             503,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from dossier.bootstrap import build_read_database, build_service
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import all_projections
+from storage.outage import Healer
+from storage.stores import check_event_store_connections
 from storage.users import UserStore
 from workers.projection_host import ProjectionHost
 
@@ -37,6 +40,12 @@ def build_app(settings: Settings) -> FastAPI:
         db=db,
         users=UserStore(db),
         projections=host,
+        outage_seen=Healer(
+            [
+                db.check_connections,
+                partial(check_event_store_connections, service.recorder),
+            ]
+        ).outage_seen,
     )
     app = create_app(container)
 

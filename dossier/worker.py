@@ -6,12 +6,18 @@ import sys
 import threading
 from collections.abc import Sequence
 
+import structlog
+
 from dossier.bootstrap import build_read_database, build_service
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import resolve
+from storage.outage import store_unavailable
 from workers.main import run_until_stopped
 from workers.projection_host import ProjectionHost
+
+log = structlog.get_logger(__name__)
+STARTUP_RETRY_SECONDS = 1.0
 
 
 def run_worker(
@@ -27,15 +33,27 @@ def run_worker(
     classes = resolve(
         list(names) if names else None, intake_norm_weeks=settings.intake_norm_weeks
     )
-    service = build_service(settings)
-    db = build_read_database(settings)
-    host = ProjectionHost(
-        service,
-        db,
-        classes,
-        poll_seconds=poll_seconds,
-        listen_url=settings.database_url,
-    )
+    stop = stop or threading.Event()
+    while True:
+        # A worker started while the database is away waits for it, as a
+        # running one does (its runners retry), instead of exiting.
+        try:
+            service = build_service(settings)
+            db = build_read_database(settings)
+            host = ProjectionHost(
+                service,
+                db,
+                classes,
+                poll_seconds=poll_seconds,
+                listen_url=settings.database_url,
+            )
+            break
+        except Exception as error:
+            if not store_unavailable(error):
+                raise
+            log.warning("worker_waiting_for_store", error_type=type(error).__name__)
+            if stop.wait(STARTUP_RETRY_SECONDS):
+                return
     try:
         run_until_stopped(host, stop)
     finally:

@@ -66,6 +66,9 @@ class Database(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def check_connections(self) -> None:
+        """Replace pooled connections that broke (after a database outage)."""
+
     # Column types that differ between the two.
     json_type = "TEXT"
     blob_type = "BLOB"
@@ -136,6 +139,9 @@ class PostgresDatabase(Database):
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction():
             yield PostgresTx(conn)
+
+    def check_connections(self) -> None:
+        self.pool.check()
 
     def close(self) -> None:
         self.pool.close()

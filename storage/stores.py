@@ -363,3 +363,9 @@ def keyring_for(recorder: ApplicationRecorder) -> KeyRing:
     if isinstance(recorder, SQLiteApplicationRecorder):
         return SQLiteKeyRing(recorder.datastore)
     raise TypeError(f"no key ring for {type(recorder).__name__}")
+
+
+def check_event_store_connections(recorder: ApplicationRecorder) -> None:
+    """Replace the event store's pooled connections that broke (after an outage)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        recorder.datastore.pool.check()

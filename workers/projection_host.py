@@ -20,6 +20,7 @@ from projections.base import Projection
 from projections.deadlines import DeadlinesProjection
 from projections.runner import Lag, ProjectionRunner
 from storage.db import Database
+from storage.outage import store_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -75,9 +76,17 @@ class ProjectionHost:
         while not self._stop.is_set():
             try:
                 runner.run(self._stop, wakeup, poll_seconds=self.poll_seconds)
-            except Exception:
-                # A failing batch rolls back; log it and try again shortly.
-                log.exception("projection_failed", projection=runner.name)
+            except Exception as error:
+                # A failing batch rolls back; log it and try again shortly (an
+                # outage is expected to pass: no traceback for it).
+                if store_unavailable(error):
+                    log.warning(
+                        "projection_waiting_for_store",
+                        projection=runner.name,
+                        error_type=type(error).__name__,
+                    )
+                else:
+                    log.exception("projection_failed", projection=runner.name)
                 self._stop.wait(self.poll_seconds)
 
     def _listen(self) -> None:

@@ -1,0 +1,1 @@
+"""Fault injection: a private PostgreSQL cluster restarted, crashed and stopped."""
