@@ -8,6 +8,7 @@ from api import observability, openapi, problems
 from api.container import Container
 from api.reads import prepare_access_log
 from api.routers import audit, case_commands, cases, consultants, dashboard, health
+from api.security import SecurityHeaders
 
 DESCRIPTION = """\
 Dossier's HTTP API for the onderwijs(zorg)consulenten's case management.
@@ -33,8 +34,10 @@ def create_app(container: Container) -> FastAPI:
     prepare_access_log(container)
     problems.install(app)
     observability.install(app, metrics)
-    # Added last, so outermost: it sees every error the others let through.
+    # Added last, so outermost: it sees every error the others let through,
+    # and every answer (its own problems too) gets the security headers.
     app.add_middleware(problems.LastResort, outage_seen=container.outage_seen)
+    app.add_middleware(SecurityHeaders)
     for module in (cases, case_commands, consultants, dashboard, audit, health):
         app.include_router(module.router)
     openapi.document(app)

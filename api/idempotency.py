@@ -57,6 +57,14 @@ def run_command(
     status_code: int = 200,
 ) -> CasePublic:
     """Give a command once per Idempotency-Key: a repeat gets the first answer back."""
+    if key is not None and not key.strip():
+        raise Problem(
+            422,
+            "invalid-request",
+            "Invalid request",
+            "Idempotency-Key must not be empty",
+            errors=[{"field": "Idempotency-Key", "message": "empty"}],
+        )
     if key is None:
         result = command()
     else:

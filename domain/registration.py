@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from domain import regions
 from domain.errors import InvalidCaseData
@@ -15,6 +15,7 @@ PC4 = re.compile(r"^[1-9][0-9]{3}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 OLDEST_PUPIL_AGE = 30  # mbo students up to their late twenties; beyond that, a typo
+OLDEST_DECISION_DAYS = 731  # two years
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,7 @@ class Registration:
             raise InvalidCaseData("school.cluster", "must be 1, 2, 3 or 4")
         check_samenwerkingsverband(self.samenwerkingsverband, self.sector)
         check_at_home(self.category, self.at_home_since, self.pupil.birth_date, today)
-        if self.school_decision_on is not None and self.school_decision_on > today:
-            raise InvalidCaseData("school_decision_on", "lies in the future")
+        check_school_decision(self.school_decision_on, self.pupil.birth_date, today)
         check_text("account", self.account, 10_000)
 
 
@@ -103,6 +103,25 @@ def check_text(field: str, value: str, max_length: int) -> None:
         raise InvalidCaseData(field, "must not contain a NUL character")
     if len(value) > max_length:
         raise InvalidCaseData(field, f"is longer than {max_length} characters")
+
+
+def check_school_decision(
+    decided_on: date | None, birth_date: date, today: date
+) -> None:
+    """A school's decision on admission: not in the future, not before the
+    pupil was born, and recent enough to matter here (the Geschillencommissie's
+    window is 6 weeks; a decision older than two years is a typing error)."""
+    if decided_on is None:
+        return
+    if decided_on > today:
+        raise InvalidCaseData("school_decision_on", "lies in the future")
+    if decided_on < birth_date:
+        raise InvalidCaseData("school_decision_on", "lies before the pupil's birth")
+    if decided_on < today - timedelta(days=OLDEST_DECISION_DAYS):
+        raise InvalidCaseData(
+            "school_decision_on",
+            "lies more than two years back",
+        )
 
 
 def check_birth_date(birth_date: date, today: date) -> None:

@@ -19,7 +19,11 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Protocol, TypeGuard, cast, runtime_checkable
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import (
     ApplicationRecorder,
     InfrastructureFactory,
@@ -119,8 +123,11 @@ class CaseService(Application[UUID]):
         clock: Clock | None = None,
         calendar: WorkingDayCalendar | None = None,
         intake_norm_weeks: int = 6,
+        report_failure: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        # Told what failed after events were committed (the domain does not log).
+        self.report_failure = report_failure or (lambda _what, _error: None)
         self.calendar = calendar or WorkingDayCalendar()
         self.intake_norm_weeks = intake_norm_weeks
         self._keyring: KeyRing | None = None
@@ -140,7 +147,20 @@ class CaseService(Application[UUID]):
         if recordings and self._listeners:
             position = max(r.notification.id for r in recordings)
             for listener in self._listeners:
-                listener(position)
+                try:
+                    listener(position)
+                except Exception as error:  # the events are committed
+                    self.report_failure("save_listener", error)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """A command is answered by what was recorded: once its events are
+        committed, a failing snapshot (the database gone a moment later) is
+        reported, never an error. A missing snapshot only makes loads longer;
+        the next interval takes one again."""
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception as error:
+            self.report_failure("snapshot", error)
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
         """The store's infrastructure as the composition root chose it in code;

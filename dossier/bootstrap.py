@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import structlog
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
@@ -15,6 +16,8 @@ from domain.service import CaseService
 from dossier.settings import Settings
 from storage.db import Database, PostgresDatabase, SQLiteDatabase
 from storage.stores import CasePostgresFactory, CaseSQLiteFactory, keyring_for
+
+log = structlog.get_logger(__name__)
 
 
 def store_environment(settings: Settings) -> dict[str, str]:
@@ -76,6 +79,12 @@ def infrastructure_for(
     return CasePostgresFactory if settings.uses_postgres else CaseSQLiteFactory
 
 
+def report_failure(what: str, error: BaseException) -> None:
+    """What failed after a command's events were committed: logged (its type
+    only: an error's text may hold personal data), never the client's error."""
+    log.warning("after_commit_failed", what=what, error_type=type(error).__name__)
+
+
 def build_service(settings: Settings, *, clock: Clock | None = None) -> CaseService:
     with setting_up(settings):
         return CaseService(
@@ -84,6 +93,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> CaseServ
             keyring_factory=keyring_for,
             clock=clock,
             intake_norm_weeks=settings.intake_norm_weeks,
+            report_failure=report_failure,
         )
 
 

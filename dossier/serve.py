@@ -82,4 +82,5 @@ def serve(settings: Settings) -> None:
         workers=settings.workers,
         log_level="warning",
         access_log=False,
+        server_header=False,  # no banner naming the server
     )
