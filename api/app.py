@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api import observability, openapi, problems
 from api.container import Container
+from api.limits import BodyLimit
 from api.reads import prepare_access_log
 from api.routers import audit, case_commands, cases, consultants, dashboard, health
 from api.security import SecurityHeaders
@@ -33,6 +34,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.metrics = metrics
     prepare_access_log(container)
     problems.install(app)
+    # Innermost of ours, next to the router that reads the body.
+    app.add_middleware(BodyLimit, max_bytes=container.max_body_bytes)
     observability.install(app, metrics)
     # Added last, so outermost: it sees every error the others let through,
     # and every answer (its own problems too) gets the security headers.

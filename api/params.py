@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from api.problems import Problem
 
@@ -10,6 +14,26 @@ from api.problems import Problem
 MAX_POSITION = 2**62
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> datetime:
+    """Only an RFC 3339 text with an offset: never a number read as epoch
+    seconds, as pydantic's lax mode would."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 time with an offset")
+    return datetime.fromisoformat(value.replace("z", "Z"))
+
+
+# A moment in a query: RFC 3339 with an offset, as api.md says.
+Moment = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 def moment(name: str, value: datetime | None) -> datetime | None:

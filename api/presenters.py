@@ -32,7 +32,9 @@ def case_public(
         status=str(case.status),
         version=case.version,
         registered_at=case.created_on,
-        erased=case.erased,
+        # At a version before the erasure was recorded the key is gone all the
+        # same: the personal data is erased in every version.
+        erased=case.erased or pupil.erased,
         channel=case.channel,
         requester={
             "role": case.requester_role,

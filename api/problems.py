@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import (
@@ -134,7 +135,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400:
             # FastAPI's own "error parsing the body" (e.g. not UTF-8): a body
             # the contract cannot read is an invalid request, as for bad JSON.
@@ -145,15 +146,22 @@ def install(app: FastAPI) -> None:
                 "the body could not be read as JSON",
                 errors=[{"field": "body", "message": str(error.detail)}],
             )
-        kind = {404: "not-found", 405: "method-not-allowed"}.get(
-            error.status_code, "http-error"
-        )
+        kind = {
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "body-too-large",
+        }.get(error.status_code, "http-error")
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names the methods of the first route that matched the
+            # path; the client needs every method the path takes.
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(
             error.status_code,
             kind,
             str(error.detail) if error.status_code != 404 else "Not found",
             str(error.detail),
-            headers=dict(error.headers or {}),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
@@ -168,6 +176,23 @@ def install(app: FastAPI) -> None:
         return problem_response(
             500, "internal-error", "Internal error", "something went wrong on our side"
         )
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (asked of the
+    router itself, so included routers count too)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in routes
+        )
+    ]
 
 
 def unavailable_response() -> JSONResponse:

@@ -6,7 +6,14 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.registration import Pupil, Registration, Requester, School
 from domain.values import (
@@ -87,7 +94,7 @@ class SchoolIn(Body):
 class CaseCreate(Body):
     channel: Channel
     requester: RequesterIn
-    consent_given: bool
+    consent_given: StrictBool
     pupil: PupilIn
     school: SchoolIn
     sector: Sector
@@ -96,7 +103,7 @@ class CaseCreate(Body):
     category: Category
     service: Service
     at_home_since: date | None = None
-    receives_education: bool = True
+    receives_education: StrictBool = True
     school_decision_on: date | None = None
     account: LongText
 
@@ -191,7 +198,7 @@ class ConsultantUpdate(Body):
     name: ShortText | None = None
     region: Region | None = None
     capacity: int | None = Field(default=None, ge=0, le=200)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 # --- output -----------------------------------------------------------------------

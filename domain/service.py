@@ -419,7 +419,12 @@ class CaseService(Application[UUID]):
         )
 
     def erase_personal_data(
-        self, case_id: UUID, reason: ErasureReason, *, by: Actor
+        self,
+        case_id: UUID,
+        reason: ErasureReason,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
     ) -> Result:
         """Record the erasure, then destroy the case's key (crypto-shredding).
 
@@ -439,7 +444,7 @@ class CaseService(Application[UUID]):
             case_id,
             Command.ERASE_PERSONAL_DATA,
             by,
-            None,
+            expected_version,
             lambda case, now: case.erase_personal_data(reason, by=by, now=now),
         )
         self.keyring.destroy(case_id)

@@ -40,6 +40,7 @@ def build_app(settings: Settings) -> FastAPI:
         db=db,
         users=UserStore(db),
         projections=host,
+        max_body_bytes=settings.max_body_bytes,
         outage_seen=Healer(
             [
                 db.check_connections,
@@ -83,4 +84,7 @@ def serve(settings: Settings) -> None:
         log_level="warning",
         access_log=False,
         server_header=False,  # no banner naming the server
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=16 * 1024,  # request line and headers
+        timeout_keep_alive=5,
     )

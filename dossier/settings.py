@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     intake_norm_weeks: int = Field(default=6, ge=1, le=52)
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
     pool_size: int = Field(default=5, ge=1, le=100)
+    # The largest request body the service reads (413 beyond it, while reading).
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
+    # Connections served at once; beyond it the server answers 503 at once.
+    max_connections: int = Field(default=200, ge=1, le=10_000)
     log_format: str = Field(default="console", pattern="^(console|json)$")
     host: str = Field(default="127.0.0.1", description="where `dossier serve` listens")
     port: int = Field(default=8000, ge=1, le=65535)

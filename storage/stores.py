@@ -59,16 +59,23 @@ class CachingKeyRing(KeyRing):
 
     def __init__(self) -> None:
         self._cache: dict[UUID, tuple[float, bytes]] = {}
+        # Keys destroyed by this process: never cached again, even by a read
+        # that was under way while the key was deleted.
+        self._destroyed: set[UUID] = set()
         self._lock = threading.Lock()
 
     def key_for(self, case_id: UUID) -> bytes | None:
         now = time.monotonic()
         with self._lock:
+            if case_id in self._destroyed:
+                return None
             hit = self._cache.get(case_id)
         if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
             return hit[1]
         key = self._read_key(case_id)
         with self._lock:
+            if case_id in self._destroyed:
+                return None
             if key is None:
                 self._cache.pop(case_id, None)
             else:
@@ -79,8 +86,17 @@ class CachingKeyRing(KeyRing):
 
     def destroy(self, case_id: UUID) -> None:
         with self._lock:
+            if len(self._destroyed) > 100_000:
+                self._destroyed.clear()  # (the store has no key for them anyway)
+            self._destroyed.add(case_id)
             self._cache.pop(case_id, None)
-        self._delete_key(case_id)
+        try:
+            self._delete_key(case_id)
+        except BaseException:
+            # The key survived: let the command given again see it, and finish.
+            with self._lock:
+                self._destroyed.discard(case_id)
+            raise
 
     def prefetch(self, case_ids: set[UUID]) -> None:
         now = time.monotonic()
@@ -97,7 +113,8 @@ class CachingKeyRing(KeyRing):
             if len(self._cache) + len(found) > 100_000:
                 self._cache.clear()
             for case_id, key in found.items():
-                self._cache[case_id] = (now, key)
+                if case_id not in self._destroyed:
+                    self._cache[case_id] = (now, key)
 
     def _read_key(self, case_id: UUID) -> bytes | None:
         return self._read_keys([case_id]).get(case_id)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ActorDep, ContainerDep, may_query
-from api.params import MAX_POSITION, moment
+from api.params import MAX_POSITION, Moment, moment
 from api.problems import Problem
 from api.reads import log_reads, serving_view
 from api.schemas import FeedPublic
@@ -67,8 +66,8 @@ def trail(
     container: ContainerDep,
     case_id: UUID | None = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Moment | None, Query(alias="from")] = None,
+    to: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,

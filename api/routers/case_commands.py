@@ -112,19 +112,7 @@ def command_giver(
     return CommandGiver(request, response, container, user, actor, key, version)
 
 
-def unversioned_giver(
-    request: Request,
-    response: Response,
-    container: ContainerDep,
-    user: CurrentUser,
-    actor: ActorDep,
-    key: IdempotencyKey = None,
-) -> CommandGiver:
-    return CommandGiver(request, response, container, user, actor, key, None)
-
-
 Give = Annotated[CommandGiver, Depends(command_giver)]
-GiveUnversioned = Annotated[CommandGiver, Depends(unversioned_giver)]
 
 
 @router.post(
@@ -311,13 +299,13 @@ def reopen(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
     dependencies=[Depends(permitted(Command.ERASE_PERSONAL_DATA))],
 )
 def erase_personal_data(
-    case_id: UUID, body: ErasureCreate, *, give: GiveUnversioned
+    case_id: UUID, body: ErasureCreate, *, give: Give
 ) -> CasePublic:
     """Erase an ended case's personal data (crypto-shredding); facts stay."""
     return give(
         case_id,
         body,
-        lambda cases, by, _version: cases.erase_personal_data(
-            case_id, body.reason, by=by
+        lambda cases, by, version: cases.erase_personal_data(
+            case_id, body.reason, by=by, expected_version=version
         ),
     )

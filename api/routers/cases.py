@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.deps import ActorDep, ContainerDep, CurrentUser, may_query, permitted
 from api.idempotency import IdempotencyKey, run_command
-from api.params import MAX_POSITION, moment
+from api.params import MAX_POSITION, Moment, moment
 from api.presenters import case_public, case_summary_public, history_public
 from api.problems import Problem
 from api.reads import log_reads, serving_view
@@ -87,7 +87,7 @@ def get_case(
     actor: ActorDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_POSITION)] = None,
     as_of: Annotated[
-        datetime | None, Query(description="RFC 3339 time with offset")
+        Moment | None, Query(description="RFC 3339 time with offset")
     ] = None,
 ) -> CasePublic:
     """The case now, at a version, or as it stood at a moment."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import ContainerDep, may_query
-from api.params import MAX_POSITION, moment
+from api.params import MAX_POSITION, Moment, moment
 from api.problems import Problem
 from api.reads import serving_view
 from domain.case import local_date
@@ -30,7 +30,7 @@ def dashboard(
     ] = None,
     region: Region | None = None,
     as_of: Annotated[
-        datetime | None, Query(description="RFC 3339 time with offset")
+        Moment | None, Query(description="RFC 3339 time with offset")
     ] = None,
     min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> dict[str, Any]:

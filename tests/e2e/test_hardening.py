@@ -1,0 +1,181 @@
+"""Hostile and careless input over a real server: a clear 4xx and nothing changed,
+never a 500; the headers every answer carries; bodies bounded while read."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import (
+    CASES,
+    CONSULTANTS,
+    STORES,
+    Api,
+    api_for,
+    assert_problem,
+    registration,
+    server_pool,  # noqa: F401 (the fixture api_for asks for)
+)
+
+MAX_BODY = 1_000_000  # the default DOSSIER_MAX_BODY_BYTES
+
+
+@pytest.fixture(scope="module", params=STORES)
+def api(request: pytest.FixtureRequest) -> Api:
+    return api_for(request)
+
+
+@pytest.mark.parametrize(
+    "tag", ['"²"', '"¹"', '"' + "9" * 5_000 + '"', '"3 "', '"-1"', '""']
+)
+def test_an_if_match_that_is_not_a_version_answers_412_and_records_nothing(
+    api: Api, tag: str
+) -> None:
+    case = api.register()
+    response = api.client("coordinator").post(
+        f"{CASES}/{case['id']}/withdrawal",
+        json={"reason": "Ouders trekken in"},
+        headers={"If-Match": tag.encode()},
+    )
+
+    assert_problem(response, 412)
+    assert api.case(case["id"])["version"] == case["version"]
+
+
+@pytest.mark.parametrize("key", [""])
+def test_an_empty_idempotency_key_answers_422_and_records_nothing(
+    api: Api, key: str
+) -> None:
+    refused = registration()
+    response = api.client("intake").post(
+        CASES, json=refused, headers={"Idempotency-Key": key}
+    )
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "Idempotency-Key"
+    later = api.register()  # the list has seen everything up to here
+    rows = api.listed(min_position=later["log_position"], q=refused["pupil"]["name"])
+    assert rows == []
+
+
+@pytest.mark.parametrize("as_of", ["0.5", "1767225600", "2026-11-02", "yesterday"])
+def test_a_moment_that_is_not_rfc_3339_answers_422(api: Api, as_of: str) -> None:
+    case = api.register()
+    for path in (f"{CASES}/{case['id']}", "/api/v1/dashboard"):
+        response = api.client("coordinator").get(path, params={"as_of": as_of})
+        assert_problem(response, 422)
+
+
+def test_a_consultant_s_active_flag_must_be_a_json_boolean(api: Api) -> None:
+    consultant = api.add_consultant()
+    response = api.client("coordinator").patch(
+        f"{CONSULTANTS}/{consultant.id}", json={"active": 0}
+    )
+
+    assert_problem(response, 422)
+    shown = api.client("coordinator").get(f"{CONSULTANTS}/{consultant.id}").json()
+    assert shown["active"] is True
+
+
+def test_a_school_decision_in_year_one_answers_422(api: Api) -> None:
+    response = api.client("intake").post(
+        CASES, json=registration(school_decision_on="0001-01-01")
+    )
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "school_decision_on"
+
+
+def test_an_erasure_with_a_stale_if_match_answers_412_and_erases_nothing(
+    api: Api,
+) -> None:
+    case = api.case_in("withdrawn")
+    response = api.client("coordinator").post(
+        f"{CASES}/{case['id']}/erasure",
+        json={"reason": "data_subject_request"},
+        headers={"If-Match": f'"{case["version"] - 1}"'},
+    )
+
+    assert_problem(response, 412)
+    assert api.case(case["id"])["erased"] is False
+
+
+def test_an_erased_case_read_at_an_old_version_says_it_is_erased(api: Api) -> None:
+    case = api.case_in("withdrawn")
+    api.command(case["id"], "erasure", {"reason": "data_subject_request"})
+
+    old = api.client("coordinator").get(f"{CASES}/{case['id']}", params={"version": 1})
+
+    assert old.status_code == 200, old.text
+    assert old.json()["pupil"]["erased"] is True
+    assert old.json()["erased"] is True
+
+
+def test_a_405_names_every_method_the_path_takes(api: Api) -> None:
+    response = api.client("coordinator").delete(CASES)
+
+    assert_problem(response, 405)
+    allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert {"GET", "POST"} <= allowed
+
+
+def test_answers_are_not_cached_not_sniffed_and_carry_a_policy_without_inline_script(
+    api: Api,
+) -> None:
+    case = api.register()
+    for response in (
+        api.client("coordinator").get(f"{CASES}/{case['id']}"),
+        api.client("coordinator").get(f"{CASES}/not-a-uuid"),
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+
+
+def test_a_declared_body_over_the_limit_answers_413_before_it_is_read(
+    api: Api,
+) -> None:
+    body = b'{"x": "' + b"a" * (MAX_BODY + 10) + b'"}'
+    response = api.client("intake").post(
+        CASES, content=body, headers={"Content-Type": "application/json"}
+    )
+
+    problem = assert_problem(response, 413)
+    assert problem["type"].endswith("body-too-large")
+
+
+def test_a_chunked_body_over_the_limit_answers_413(api: Api) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"x": "'
+        for _ in range(40):
+            yield b"a" * 50_000
+        yield b'"}'
+
+    with api.fresh("intake") as client:
+        response = client.post(
+            CASES, content=chunks(), headers={"Content-Type": "application/json"}
+        )
+
+    assert_problem(response, 413)
+
+
+def test_a_body_within_the_limit_is_read_as_usual(api: Api) -> None:
+    response = api.client("intake").post(
+        CASES, json=registration(account="Lang verhaal. " * 20_000)
+    )
+
+    # 280,000 characters: within the byte limit, over the account's own rule.
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "account"
+
+
+def test_the_server_keeps_answering_after_a_refused_body(api: Api) -> None:
+    # (a server may close the connection after a 413)
+    with api.fresh("intake") as client, contextlib.suppress(httpx.TransportError):
+        client.post(CASES, content=b"{" * (MAX_BODY + 1))
+    assert api.client("coordinator").get(CASES).status_code == 200
