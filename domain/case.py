@@ -21,6 +21,7 @@ from domain.permissions import (
 )
 from domain.prerequisites import PrerequisiteInputs, decide
 from domain.registration import Registration, check_text
+from domain.status import CaseStatus, next_status
 from domain.timeline import Timeline
 from domain.values import (
     ENDED_STATUSES,
@@ -66,6 +67,9 @@ class Case(Aggregate):
             case = super().mutate(aggregate)
             assert case is not None
             case.timeline = next_timeline(case.timeline, self)
+            moved = next_status(case.status_state, self)
+            case.status = moved.status
+            case.status_before_suspension = moved.before_suspension
             return case
 
     class Registered(Aggregate.Created):
@@ -130,7 +134,6 @@ class Case(Aggregate):
         decision: dict[str, Any]  # the rule's inputs and what it required
 
         def apply(self, case: Case) -> None:
-            case.status = Status.AWAITING_INTAKE
             case.prerequisites_decision = self.decision
 
     class IntakeDecided(Event):
@@ -145,14 +148,6 @@ class Case(Aggregate):
                 "referred_to": self.referred_to,
                 "decided_on": local_date(self.timestamp),
             }
-            if self.decision == IntakeDecision.ADMISSIBLE:
-                case.status = Status.AWAITING_ASSIGNMENT
-            else:
-                case.status = (
-                    Status.NOT_ADMISSIBLE
-                    if self.decision == IntakeDecision.NOT_ADMISSIBLE
-                    else Status.REFERRED
-                )
 
     class Assigned(Event):
         consultant_id: UUID
@@ -163,8 +158,6 @@ class Case(Aggregate):
             case.assignments.append(
                 {"consultant_id": self.consultant_id, "on": local_date(self.timestamp)}
             )
-            if case.status == Status.AWAITING_ASSIGNMENT:
-                case.status = Status.ASSIGNED
 
     class ActivityRecorded(Event):
         kind: str
@@ -182,23 +175,17 @@ class Case(Aggregate):
                     "consultant_id": case.consultant_id,
                 }
             )
-            if case.status == Status.ASSIGNED:
-                case.status = Status.IN_MEDIATION
 
     class Suspended(Event):
         reason: Personal  # str
 
         def apply(self, case: Case) -> None:
-            case.status_before_suspension = case.status
-            case.status = Status.SUSPENDED
             case.suspension_reason = self.reason
 
     class Resumed(Event):
         reason: Personal  # str or None
 
         def apply(self, case: Case) -> None:
-            case.status = Status(case.status_before_suspension or Status.ASSIGNED)
-            case.status_before_suspension = None
             case.suspension_reason = None
 
     class Closed(Event):
@@ -207,7 +194,6 @@ class Case(Aggregate):
         summary: Personal  # str
 
         def apply(self, case: Case) -> None:
-            case.status = Status.CLOSED
             case.outcome = {
                 "outcome": self.outcome,
                 "education_status": self.education_status,
@@ -219,16 +205,13 @@ class Case(Aggregate):
         reason: Personal  # str
 
         def apply(self, case: Case) -> None:
-            case.status_before_suspension = None
             case.suspension_reason = None
-            case.status = Status.WITHDRAWN
             case.withdrawal_reason = self.reason
 
     class Reopened(Event):
         reason: Personal  # str
 
         def apply(self, case: Case) -> None:
-            case.status = Status.AWAITING_ASSIGNMENT
             case.reopenings.append(
                 {"on": local_date(self.timestamp), "reason": self.reason}
             )
@@ -297,7 +280,7 @@ class Case(Aggregate):
 
     def _registered(self, e: Case.Registered) -> None:
         self.reference = e.reference
-        self.status = Status.REGISTERED
+        self.status = next_status(None, e).status
         self.channel = e.channel
         self.requester_role = e.requester_role
         self.requester = e.requester
@@ -610,6 +593,12 @@ class Case(Aggregate):
             raise InvalidCaseData(field, "lies in the future")
 
     # --- queries -------------------------------------------------------------------
+
+    @property
+    def status_state(self) -> CaseStatus:
+        """The case's status as the status machine (``next_status``) takes it."""
+        before = self.status_before_suspension
+        return CaseStatus(Status(self.status), Status(before) if before else None)
 
     @property
     def is_open(self) -> bool:

@@ -62,6 +62,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from domain.case import Case, local_date
 from domain.consultant import Consultant
 from domain.history import plain
+from domain.status import CaseStatus, next_status
 from domain.values import Personal, Role, Status
 from projections.base import DispatchMethod, Projection, RowBatch, insert_rows
 from projections.case_list import BadCursor, decode_cursor, encode_cursor
@@ -434,6 +435,16 @@ class AuditTrailProjection(Projection):
     def _case(self, tx: Tx, event: Any) -> _State:
         return self._state(tx, str(event.originator_id), CASE)
 
+    def _status_state(self, tx: Tx, event: Any) -> CaseStatus:
+        """The status machine's state as the case's flattened state keeps it."""
+        values = self._case(tx, event).values
+        before = values.get("status_before_suspension")
+        return CaseStatus(Status(values["status"]), Status(before) if before else None)
+
+    def _next_status(self, tx: Tx, event: Any) -> str:
+        """The case's status after ``event``, by the case's status machine."""
+        return str(next_status(self._status_state(tx, event), event).status)
+
     # --- recording ----------------------------------------------------------------
 
     def _record(
@@ -549,7 +560,7 @@ class AuditTrailProjection(Projection):
             CASE,
             {
                 "reference": event.reference,
-                "status": str(Status.REGISTERED),
+                "status": str(next_status(None, event).status),
                 "channel": event.channel,
                 "requester_role": event.requester_role,
                 "requester": event.requester,
@@ -607,7 +618,7 @@ class AuditTrailProjection(Projection):
             position,
             CASE,
             {
-                "status": str(Status.AWAITING_INTAKE),
+                "status": self._next_status(tx, event),
                 "prerequisites_rule_version": event.rule_version,
                 "prerequisites_decision": event.decision,
             },
@@ -615,18 +626,13 @@ class AuditTrailProjection(Projection):
 
     @handle.register
     def _(self, event: Case.IntakeDecided, position: int, tx: Tx) -> None:
-        status = {
-            "admissible": Status.AWAITING_ASSIGNMENT,
-            "not_admissible": Status.NOT_ADMISSIBLE,
-            "referred": Status.REFERRED,
-        }[event.decision]
         self._record(
             tx,
             event,
             position,
             CASE,
             {
-                "status": str(status),
+                "status": self._next_status(tx, event),
                 "intake.decision": event.decision,
                 "intake.reason": event.reason,
                 "intake.referred_to": event.referred_to,
@@ -637,8 +643,7 @@ class AuditTrailProjection(Projection):
     @handle.register
     def _(self, event: Case.Assigned, position: int, tx: Tx) -> None:
         updates: dict[str, Any] = {"consultant_id": event.consultant_id}
-        if self._case(tx, event).values.get("status") == Status.AWAITING_ASSIGNMENT:
-            updates["status"] = str(Status.ASSIGNED)
+        updates["status"] = self._next_status(tx, event)  # listed only if it moved
         self._record(tx, event, position, CASE, updates)
 
     @handle.register
@@ -653,21 +658,20 @@ class AuditTrailProjection(Projection):
             f"{p}.parties": event.parties,
             f"{p}.consultant_id": values.get("consultant_id"),
         }
-        if values.get("status") == Status.ASSIGNED:
-            updates["status"] = str(Status.IN_MEDIATION)
+        updates["status"] = self._next_status(tx, event)  # listed only if it moved
         self._record(tx, event, position, CASE, updates)
 
     @handle.register
     def _(self, event: Case.Suspended, position: int, tx: Tx) -> None:
-        values = self._case(tx, event).values
+        moved = next_status(self._status_state(tx, event), event)
         self._record(
             tx,
             event,
             position,
             CASE,
             {
-                "status_before_suspension": values.get("status"),
-                "status": str(Status.SUSPENDED),
+                "status_before_suspension": _text(moved.before_suspension),
+                "status": str(moved.status),
                 "suspension_reason": event.reason,
             },
         )
@@ -675,17 +679,16 @@ class AuditTrailProjection(Projection):
     @handle.register
     def _(self, event: Case.Resumed, position: int, tx: Tx) -> None:
         state = self._case(tx, event)
-        values = state.values
         p = f"resumptions.{_count(state, 'resumptions')}"
+        moved = next_status(self._status_state(tx, event), event)
         self._record(
             tx,
             event,
             position,
             CASE,
             {
-                "status": values.get("status_before_suspension")
-                or str(Status.ASSIGNED),
-                "status_before_suspension": None,
+                "status": str(moved.status),
+                "status_before_suspension": _text(moved.before_suspension),
                 "suspension_reason": Personal(None),
                 f"{p}.on": local_date(event.timestamp),
                 f"{p}.reason": event.reason,
@@ -700,7 +703,7 @@ class AuditTrailProjection(Projection):
             position,
             CASE,
             {
-                "status": str(Status.CLOSED),
+                "status": self._next_status(tx, event),
                 "outcome.outcome": event.outcome,
                 "outcome.education_status": event.education_status,
                 "outcome.summary": event.summary,
@@ -710,14 +713,15 @@ class AuditTrailProjection(Projection):
 
     @handle.register
     def _(self, event: Case.Withdrawn, position: int, tx: Tx) -> None:
+        moved = next_status(self._status_state(tx, event), event)
         self._record(
             tx,
             event,
             position,
             CASE,
             {
-                "status": str(Status.WITHDRAWN),
-                "status_before_suspension": None,
+                "status": str(moved.status),
+                "status_before_suspension": _text(moved.before_suspension),
                 "withdrawal_reason": event.reason,
             },
         )
@@ -732,7 +736,7 @@ class AuditTrailProjection(Projection):
             position,
             CASE,
             {
-                "status": str(Status.AWAITING_ASSIGNMENT),
+                "status": self._next_status(tx, event),
                 "consultant_id": None,
                 "outcome.outcome": None,
                 "outcome.education_status": None,
@@ -777,6 +781,10 @@ class AuditTrailProjection(Projection):
     @handle.register
     def _(self, event: Consultant.Updated, position: int, tx: Tx) -> None:
         self._record(tx, event, position, CONSULTANT, dict(event.changes))
+
+
+def _text(status: Status | None) -> str | None:
+    return None if status is None else str(status)
 
 
 def _erase_changes(changes: dict[str, Any], personal: set[str]) -> bool:

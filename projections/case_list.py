@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 from domain.calendar import WorkingDayCalendar
 from domain.case import Case, local_date, next_timeline
 from domain.deadlines import compute_deadlines
+from domain.status import CaseStatus, next_status
 from domain.timeline import Pause, Timeline
-from domain.values import Personal
+from domain.values import Personal, Status
 from projections.base import Projection, RowBatch
 from storage.db import Database, SQLiteTx, Tx
 
@@ -179,7 +180,7 @@ class CaseListProjection(Projection):
             {
                 "case_id": case_id,
                 "reference": event.reference,
-                "status": "registered",
+                "status": str(next_status(None, event).status),
                 "region": event.region,
                 "category": event.category,
                 "sector": event.sector,
@@ -212,63 +213,67 @@ class CaseListProjection(Projection):
 
     @handle.register
     def _(self, event: Case.PrerequisitesMet, position: int, tx: Tx) -> None:
-        self._set(event, position, status="awaiting_intake")
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.IntakeDecided, position: int, tx: Tx) -> None:
-        status = {
-            "admissible": "awaiting_assignment",
-            "not_admissible": "not_admissible",
-            "referred": "referred",
-        }[event.decision]
-        self._set(event, position, status=status)
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.Assigned, position: int, tx: Tx) -> None:
-        row = self._set(event, position, consultant_id=str(event.consultant_id))
-        if row is not None and row["status"] == "awaiting_assignment":
-            row["status"] = "assigned"
+        self._set(event, position, consultant_id=str(event.consultant_id))
 
     @handle.register
     def _(self, event: Case.ActivityRecorded, position: int, tx: Tx) -> None:
-        row = self._row(event, position)
-        if row is not None and row["status"] == "assigned":
-            row["status"] = "in_mediation"
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.Suspended, position: int, tx: Tx) -> None:
-        self._set(event, position, status="suspended")
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.Resumed, position: int, tx: Tx) -> None:
-        row = self._row(event, position)
-        if row is not None:
-            # Resumption returns to the status left: in mediation once an
-            # activity was recorded since the (last) assignment.
-            active = self.timelines[row["case_id"]].first_activity_on is not None
-            row["status"] = "in_mediation" if active else "assigned"
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.Closed, position: int, tx: Tx) -> None:
-        self._set(event, position, status="closed")
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.Withdrawn, position: int, tx: Tx) -> None:
-        self._set(event, position, status="withdrawn")
+        self._set(event, position)
 
     @handle.register
     def _(self, event: Case.Reopened, position: int, tx: Tx) -> None:
-        self._set(event, position, status="awaiting_assignment", consultant_id=None)
+        self._set(event, position, consultant_id=None)
 
     @handle.register
     def _(self, event: Case.PersonalDataErased, position: int, tx: Tx) -> None:
         self._set(event, position, pupil_name=None, erased=1)
 
     def _set(self, event: Any, position: int, **columns: Any) -> dict[str, Any] | None:
+        """Move the case's row on to ``event``: its status by the case's status
+        machine (``next_status``), and the other ``columns`` given."""
         row = self._row(event, position)
         if row is not None:
-            row.update(columns)
+            before = status_state(row["status"], self.timelines[row["case_id"]])
+            row.update(columns, status=str(next_status(before, event).status))
         return row
+
+
+def status_state(status: str, timeline: Timeline) -> CaseStatus:
+    """The status machine's state from what a row keeps: the status, and for a
+    suspended case the status it left, which the table does not store (its shape
+    stays). That was in mediation exactly when an activity was recorded since the
+    (last) assignment: suspending is allowed from assigned and in mediation only,
+    the first activity moves assigned to in mediation, and reopening clears both.
+    The timeline is the one before the event (``_row`` moves it on first, but the
+    first activity never changes while suspended)."""
+    before: Status | None = None
+    if status == Status.SUSPENDED:
+        active = timeline.first_activity_on is not None
+        before = Status.IN_MEDIATION if active else Status.ASSIGNED
+    return CaseStatus(Status(status), before)
 
 
 def _pupil_name(pupil: Personal) -> str | None:

@@ -44,6 +44,7 @@ from operator import itemgetter
 from typing import Any
 
 from domain.case import Case, local_date
+from domain.status import CaseStatus, next_status
 from domain.values import OPEN_STATUSES, Category, IntakeDecision, Status
 from projections.base import Projection, RowBatch, insert_rows
 from projections.dashboard_view import (
@@ -68,11 +69,6 @@ __all__ = [
     "school_year_of",
 ]
 
-INTAKE_STATUS = {
-    IntakeDecision.ADMISSIBLE: Status.AWAITING_ASSIGNMENT,
-    IntakeDecision.NOT_ADMISSIBLE: Status.NOT_ADMISSIBLE,
-    IntakeDecision.REFERRED: Status.REFERRED,
-}
 # The facts fixed at registration, copied into every status interval.
 FIXED = (
     "registered_at",
@@ -124,7 +120,6 @@ INTERVAL_VALUES = itemgetter(*INTERVAL_COLUMNS)
 # The events whose case's row a batch reads up front.
 CASE_EVENTS = (Case.Event, Case.Registered)
 
-ASSIGNED = str(Status.ASSIGNED)
 # Every case has a year counter: empty beside case rows means never counted.
 COUNTED = "dashboard_year_tallies"
 
@@ -432,7 +427,7 @@ class DashboardProjection(Projection):
                 event.at_home_since.isoformat() if event.at_home_since else None
             ),
             reopenings=0,
-            status=str(Status.REGISTERED),
+            status=str(next_status(None, event).status),
             status_since=at,
         )
         self.cases.put(row)
@@ -445,7 +440,7 @@ class DashboardProjection(Projection):
         row = self._row(event)
         if row is None:
             return
-        self._change(event, row, status=Status.AWAITING_INTAKE)
+        self._change(event, row)
 
     @handle.register
     def _(self, event: Case.IntakeDecided, position: int, tx: Tx) -> None:
@@ -461,7 +456,7 @@ class DashboardProjection(Projection):
         }
         if decision != IntakeDecision.ADMISSIBLE:
             columns["ended_at"] = at
-        self._change(event, row, status=INTAKE_STATUS[decision], **columns)
+        self._change(event, row, **columns)
 
     @handle.register
     def _(self, event: Case.Assigned, position: int, tx: Tx) -> None:
@@ -472,21 +467,15 @@ class DashboardProjection(Projection):
         if row["first_assigned_at"] is None:
             columns["first_assigned_at"] = event.timestamp.timestamp()
             columns["days_to_assignment"] = self._days(row, local_date(event.timestamp))
-        waiting = row["status"] == Status.AWAITING_ASSIGNMENT
-        self._change(
-            event,
-            row,
-            status=Status.ASSIGNED if waiting else row["status"],
-            consultant_id=str(event.consultant_id),
-            **columns,
-        )
+        self._change(event, row, consultant_id=str(event.consultant_id), **columns)
 
     @handle.register
     def _(self, event: Case.ActivityRecorded, position: int, tx: Tx) -> None:
         row = self._row(event)
         if row is None:
             return
-        if row["first_contact_at"] is not None and row["status"] != ASSIGNED:
+        moved = next_status(status_state(row), event).status
+        if row["first_contact_at"] is not None and moved == row["status"]:
             return  # (most activities: nothing changes)
         columns: dict[str, Any] = {}
         if row["first_contact_at"] is None:
@@ -495,37 +484,21 @@ class DashboardProjection(Projection):
             columns["first_contact_at"] = event.timestamp.timestamp()
             columns["first_contact_on"] = event.on.isoformat()
             columns["days_to_first_contact"] = self._days(row, event.on)
-        assigned = row["status"] == Status.ASSIGNED
-        self._change(
-            event,
-            row,
-            status=Status.IN_MEDIATION if assigned else row["status"],
-            **columns,
-        )
+        self._change(event, row, **columns)
 
     @handle.register
     def _(self, event: Case.Suspended, position: int, tx: Tx) -> None:
         row = self._row(event)
         if row is None:
             return
-        self._change(
-            event,
-            row,
-            status=Status.SUSPENDED,
-            status_before_suspension=row["status"],
-        )
+        self._change(event, row)
 
     @handle.register
     def _(self, event: Case.Resumed, position: int, tx: Tx) -> None:
         row = self._row(event)
         if row is None:
             return
-        self._change(
-            event,
-            row,
-            status=row["status_before_suspension"] or Status.ASSIGNED,
-            status_before_suspension=None,
-        )
+        self._change(event, row)
 
     @handle.register
     def _(self, event: Case.Closed, position: int, tx: Tx) -> None:
@@ -536,7 +509,6 @@ class DashboardProjection(Projection):
         self._change(
             event,
             row,
-            status=Status.CLOSED,
             outcome=event.outcome,
             education_status=event.education_status,
             closed_at=at,
@@ -552,8 +524,6 @@ class DashboardProjection(Projection):
         self._change(
             event,
             row,
-            status=Status.WITHDRAWN,
-            status_before_suspension=None,
             ended_at=event.timestamp.timestamp(),
         )
 
@@ -565,7 +535,6 @@ class DashboardProjection(Projection):
         self._change(
             event,
             row,
-            status=Status.AWAITING_ASSIGNMENT,
             consultant_id=None,
             outcome=None,
             education_status=None,
@@ -588,15 +557,18 @@ class DashboardProjection(Projection):
         event: Any,
         row: Row,
         *,
-        status: str,
         consultant_id: Any = _KEEP,
         outcome: Any = _KEEP,
         education_status: Any = _KEEP,
         **columns: Any,
     ) -> None:
-        """Move the case to a new state: when status, consultant or outcome
-        changed, close its current interval and open one from this event on;
-        then update its row with the state and any other ``columns``."""
+        """Move the case to a new state (its status by the case's status machine,
+        ``next_status``): when status, consultant or outcome changed, close its
+        current interval and open one from this event on; then update its row
+        with the state and any other ``columns``."""
+        moved = next_status(status_state(row), event)
+        status = moved.status
+        columns["status_before_suspension"] = moved.before_suspension
         keep = _KEEP
         state: tuple[str, str | None, str | None, str | None] = (
             str(status),
@@ -638,6 +610,12 @@ class DashboardProjection(Projection):
         interval.update((c, row[c]) for c in FIXED)
         self.opened.append(interval)
         self.current[row["case_id"]] = interval
+
+
+def status_state(row: Row) -> CaseStatus:
+    """The status machine's state as a case's row keeps it."""
+    before = row["status_before_suspension"]
+    return CaseStatus(Status(row["status"]), Status(before) if before else None)
 
 
 DashboardProjection.view_class = DashboardView
