@@ -1,0 +1,29 @@
+"""The command line (`dossier`): seed demo data, see what the store holds, show,
+trace or erase one case, and the operators' commands (serve, worker, users,
+projections). Each command group has its module; this one puts them together."""
+
+from __future__ import annotations
+
+import typer
+
+from dossier.cli import case, demo, processes, projections, summary, users
+from dossier.cli.common import OneLineErrors
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    help="Dossier: case management for the onderwijs(zorg)consulenten.",
+    no_args_is_help=True,
+    add_completion=False,
+    # A traceback's local variables may hold personal data: never print them.
+    pretty_exceptions_enable=False,
+)
+# In the order `dossier --help` has always listed them.
+app.add_typer(case.case_app, name="case")
+app.command()(demo.demo)
+app.command()(summary.summary)
+app.add_typer(users.users_app, name="users")
+app.add_typer(projections.projections_app, name="projections")
+app.command()(processes.serve)
+app.command()(processes.worker)
+
+__all__ = ["app"]
