@@ -22,9 +22,7 @@ from rich.table import Table
 from domain.values import Role
 from dossier.bootstrap import build_read_database
 from dossier.cli import err, out, session
-from dossier.serve import serve as serve_app
 from dossier.settings import Settings
-from dossier.worker import run_worker
 from projections.registry import all_projections, resolve
 from projections.runner import (
     ProjectionRunner,
@@ -85,6 +83,10 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="uvicorn processes")] = None,
 ) -> None:
     """Serve the HTTP API (and, on SQLite, the read models) until stopped."""
+    # Imported here, not at the top: the web stack (FastAPI building every
+    # route's schema) is most of a CLI call's start-up, and only `serve` needs it.
+    from dossier.serve import serve as serve_app
+
     settings = _settings(host=host, port=port, workers=workers)
     out.print(f"Dossier on http://{settings.host}:{settings.port}/docs")
     serve_app(settings)
@@ -101,6 +103,8 @@ def worker(
         resolve(names or None)
     except ValueError as error:
         _fail(str(error))
+    from dossier.worker import run_worker  # as `serve`: only this command needs it
+
     run_worker(settings, names or None, poll_seconds=settings.poll_seconds)
 
 
