@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from dossier.cli.common import fail, out, settings_with
-from dossier.serve import serve as serve_app
-from dossier.worker import run_worker
 from projections.registry import resolve
 
 
@@ -20,6 +18,10 @@ def serve(
     """Serve the HTTP API (and, on SQLite, the read models) until stopped."""
     settings = settings_with(host=host, port=port, workers=workers)
     out.print(f"Dossier on http://{settings.host}:{settings.port}/docs")
+    # Imported here: building the web app (every route's schema) was half the
+    # start-up of every other `dossier` command.
+    from dossier.serve import serve as serve_app
+
     serve_app(settings)
 
 
@@ -34,4 +36,6 @@ def worker(
         resolve(names or None)
     except ValueError as error:
         fail(str(error))
+    from dossier.worker import run_worker
+
     run_worker(settings, names or None, poll_seconds=settings.poll_seconds)
