@@ -35,7 +35,11 @@ def create_app(container: Container) -> FastAPI:
     prepare_access_log(container)
     problems.install(app)
     # Innermost of ours, next to the router that reads the body.
-    app.add_middleware(BodyLimit, max_bytes=container.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=container.max_body_bytes,
+        body_seconds=container.body_timeout_seconds,
+    )
     observability.install(app, metrics)
     # Added last, so outermost: it sees every error the others let through,
     # and every answer (its own problems too) gets the security headers.

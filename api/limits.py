@@ -1,13 +1,19 @@
-"""A bound on request bodies, enforced while reading: 413 before memory grows.
+"""Bounds on request bodies, enforced while reading: 413 before memory grows,
+408 when the body does not arrive in time.
 
 A declared Content-Length over the limit is refused before a byte is read; a
 body without one (chunked) is counted as it arrives and refused the moment it
 passes the limit, so four clients sending 50 MB at once cost no more memory
-than four small requests. (FastAPI's own ``max_body_size`` answers outside our
-problem handler, in another format: hence this.)
+than four small requests. A body that trickles in is given ``body_seconds``
+in all, from the request's start, then answered 408. (FastAPI's own
+``max_body_size`` answers outside our problem handler, in another format:
+hence this.)
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +33,15 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, too_large_detail(max_bytes), {"Connection": "close"})
 
 
+class BodyTooSlow(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request body did not arrive within {seconds:g} seconds",
+            {"Connection": "close"},
+        )
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers") or ():
         if name == b"content-length":
@@ -38,9 +53,12 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, body_seconds: float = 30.0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_seconds = body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,14 +76,29 @@ class BodyLimit:
             await refusal(scope, receive, send)
             return
         received = 0
+        complete = False
+        deadline = time.monotonic() + self.body_seconds
 
         async def counting() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # afterwards only the disconnect is awaited: no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow(self.body_seconds) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, counting, send)
+
+
+def _loop_time(monotonic_deadline: float) -> float:
+    """A time.monotonic() deadline on the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (monotonic_deadline - time.monotonic())

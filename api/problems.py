@@ -149,6 +149,7 @@ def install(app: FastAPI) -> None:
         kind = {
             404: "not-found",
             405: "method-not-allowed",
+            408: "body-too-slow",
             413: "body-too-large",
         }.get(error.status_code, "http-error")
         headers = dict(error.headers or {})

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.container import Container
 from dossier.bootstrap import build_read_database, build_service
+from dossier.http import HeadDeadlineProtocol
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import all_projections
@@ -41,6 +42,7 @@ def build_app(settings: Settings) -> FastAPI:
         users=UserStore(db),
         projections=host,
         max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
         outage_seen=Healer(
             [
                 db.check_connections,
@@ -70,6 +72,8 @@ def app() -> FastAPI:
     """uvicorn's factory: settings from the environment."""
     settings = Settings()
     configure_logging(settings.log_format)
+    # Set here, in each uvicorn process: the class goes to uvicorn by name.
+    HeadDeadlineProtocol.header_seconds = settings.header_timeout_seconds
     return build_app(settings)
 
 
@@ -87,4 +91,5 @@ def serve(settings: Settings) -> None:
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=16 * 1024,  # request line and headers
         timeout_keep_alive=5,
+        http=HeadDeadlineProtocol,  # slow request heads are cut off
     )

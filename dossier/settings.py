@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
     # Connections served at once; beyond it the server answers 503 at once.
     max_connections: int = Field(default=200, ge=1, le=10_000)
+    # A request's line and headers must arrive within this (the connection is
+    # closed otherwise); its body within body_timeout_seconds (408).
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     log_format: str = Field(default="console", pattern="^(console|json)$")
     host: str = Field(default="127.0.0.1", description="where `dossier serve` listens")
     port: int = Field(default=8000, ge=1, le=65535)

@@ -8,6 +8,7 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
+from domain.errors import ConsultantNotFound
 from domain.values import Role
 from dossier.bootstrap import build_read_database
 from dossier.cli.common import fail, out, read_database, session
@@ -33,11 +34,22 @@ def users_add(
         consultant = UUID(consultant_id) if consultant_id else None
     except ValueError:
         fail(f"role must be one of {', '.join(USER_ROLES)}; consultant id a UUID")
-    with read_database() as db:
+    with session() as (settings, service):
+        if consultant is not None:
+            try:
+                service.get_consultant(consultant)
+            except ConsultantNotFound:
+                fail(
+                    f"there is no consultant {consultant} "
+                    "(GET /api/v1/consultants lists them)"
+                )
+        db = build_read_database(settings)
         try:
             user, token = UserStore(db).add(name, chosen, consultant_id=consultant)
         except UserError as error:
             fail(str(error))
+        finally:
+            db.close()
     out.print(f"user {user.name} ({user.role}) added; token (shown once):")
     out.print(token)
 

@@ -48,7 +48,12 @@ class Server:
         return token
 
 
-def start_server(settings: Settings, *, embedded: bool = True) -> Server:
+def start_server(
+    settings: Settings,
+    *,
+    embedded: bool = True,
+    environment: dict[str, str] | None = None,
+) -> Server:
     db = build_read_database(settings)
     store = UserStore(db)
     tokens = {
@@ -62,20 +67,12 @@ def start_server(settings: Settings, *, embedded: bool = True) -> Server:
     env = processes.environment(settings)
     env["DOSSIER_EMBEDDED_PROJECTIONS"] = "true" if embedded else "false"
     env["DOSSIER_POLL_SECONDS"] = "0.2"
+    env["DOSSIER_PORT"] = str(port)
+    env.update(environment or {})
+    # `dossier serve` itself, so the tests meet the server's own limits
+    # (timeouts, header size, concurrency) as clients will.
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dossier.serve:app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-m", "dossier", "serve"],
         env=env,
         cwd=processes.ROOT,
         stdout=log,

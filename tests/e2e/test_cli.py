@@ -189,3 +189,20 @@ def test_bad_settings_are_one_line_without_the_password(tmp_path: Path) -> None:
     line = assert_one_line_error(result)
     assert "DOSSIER_DATABASE_URL" in line
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_a_consultant_user_for_an_unknown_consultant_is_refused(store: Path) -> None:
+    unknown = "00000000-0000-4000-8000-000000000000"
+    result = run(
+        store,
+        "users",
+        "add",
+        "ghost",
+        "--role",
+        "consultant",
+        "--consultant-id",
+        unknown,
+    )
+
+    assert f"no consultant {unknown}" in assert_one_line_error(result)
+    assert "ghost" not in run(store, "users", "list").stdout

@@ -69,6 +69,23 @@ def test_a_moment_that_is_not_rfc_3339_answers_422(api: Api, as_of: str) -> None
         assert_problem(response, 422)
 
 
+def test_a_dashboard_as_of_a_moment_says_its_deadlines_are_not_available(
+    api: Api,
+) -> None:
+    now = api.client("coordinator").get("/api/v1/dashboard").json()
+    then = api.client("coordinator").get(
+        "/api/v1/dashboard", params={"as_of": "2026-11-02T12:00:00+01:00"}
+    )
+
+    assert then.status_code == 200
+    figures = then.json()
+    assert isinstance(now["deadlines"], dict)
+    assert "not_available" not in now
+    assert figures["deadlines"] is None
+    assert figures["deadlines_to_watch"] is None
+    assert set(figures["not_available"]) == {"deadlines", "deadlines_to_watch"}
+
+
 def test_a_consultant_s_active_flag_must_be_a_json_boolean(api: Api) -> None:
     consultant = api.add_consultant()
     response = api.client("coordinator").patch(
