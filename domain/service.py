@@ -36,7 +36,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from domain.as_of import Stamp, version_in_force
 from domain.calendar import WorkingDayCalendar
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.clock import Clock
 from domain.consultant import Consultant
 from domain.deadlines import Deadline, compute_deadlines
@@ -71,6 +71,7 @@ from domain.values import (
     Service,
     Step,
 )
+from domain.zone import local_date
 
 REFERENCE_ATTEMPTS = 20
 CaseEvent = Case.Event | Case.Registered

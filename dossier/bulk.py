@@ -26,7 +26,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.consultant import Consultant
 from domain.reference import CaseReference, ReferenceCounter
 from domain.registration import Registration, Requester, School
@@ -47,6 +47,7 @@ from domain.values import (
     Service,
     Step,
 )
+from domain.zone import local_date
 from dossier.demo.registrations import make_registration
 
 INTAKE = Actor("bulk-intake", Role.INTAKE)
