@@ -26,12 +26,13 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from domain.application import sealing_mapper
 from domain.case import Case
 from domain.consultant import Consultant
 from domain.reference import CaseReference, ReferenceCounter
 from domain.registration import Registration, Requester, School
 from domain.sealing import KeyRing, PendingKeys
-from domain.service import CaseService, sealing_mapper
+from domain.service import CaseService
 from domain.values import (
     ActivityKind,
     Actor,

@@ -458,7 +458,7 @@ SQLITE_INTEGER_500 = KnownBug(
     "500 (OverflowError 'Python int too large to convert to SQLite INTEGER'): "
     "GET /api/v1/audit/events?after=9223372036854775807 (api/routers/audit.py:34 "
     "asks for start=after+1) and GET /api/v1/cases/{case_id}?version="
-    "9223372036854775808 (domain/service.py:446 get_case); the OpenAPI puts no "
+    "9223372036854775808 (domain/reads.py get_case); the OpenAPI puts no "
     "maximum on either; bound them (le=2**63-2) so they answer 422, or answer "
     "200/404 as PostgreSQL does",
     lambda s: (

@@ -19,7 +19,8 @@ from eventsourcing.application import Repository
 
 from domain.case import Case
 from domain.errors import CaseNotFound
-from domain.service import AS_OF_REPLAY_UP_TO, CaseService
+from domain.reads import AS_OF_REPLAY_UP_TO
+from domain.service import CaseService
 from domain.values import (
     ActivityKind,
     EducationStatus,
