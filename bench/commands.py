@@ -71,8 +71,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
-from domain.case import local_date
 from domain.values import ActivityKind, IntakeDecision, Step
+from domain.zone import local_date
 from dossier.bootstrap import build_service, store_environment
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
 

@@ -24,8 +24,8 @@ from typing import Any
 from _common import BenchRun, percentile, print_table, say, write_results
 from _corpus import ensure_corpus
 
-from domain.case import local_date
 from domain.values import Region
+from domain.zone import local_date
 from dossier.bootstrap import build_read_database, build_service
 from projections.dashboard import DashboardProjection, DashboardView, school_year_of
 from projections.deadlines import DeadlinesProjection

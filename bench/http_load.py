@@ -73,7 +73,7 @@ from _common import (
 from _corpus import MARKER, Corpus, default_cases, ensure_corpus
 from psycopg import sql
 
-from domain.case import local_date
+from domain.zone import local_date
 from projections.dashboard_view import school_year_of
 
 BIN = Path(sys.executable).parent

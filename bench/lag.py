@@ -44,9 +44,9 @@ from _common import (
 )
 from psycopg import sql
 
-from domain.case import local_date
 from domain.service import CaseService, Result
 from domain.values import ActivityKind, IntakeDecision, Step
+from domain.zone import local_date
 from dossier.bootstrap import build_read_database, build_service
 from projections.registry import resolve
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration

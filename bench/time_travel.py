@@ -49,9 +49,10 @@ from _common import (
 from eventsourcing.application import Repository
 from psycopg import sql
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.service import CaseService
 from domain.values import ActivityKind, IntakeDecision, Region, Service, Step
+from domain.zone import local_date
 from dossier.bootstrap import build_service
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration

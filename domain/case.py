@@ -1,32 +1,31 @@
-"""The Case aggregate (casus): a pupil's case from aanmelding to closing, as events."""
+"""The Case aggregate (casus): a pupil's case from aanmelding to closing, as events.
+
+One thing, though longer than our other modules: the aggregate's event classes
+and the commands that trigger them. The events stay nested in ``Case`` because
+each is stored under its topic (``domain.case:Case.Registered``), by which the
+stores and the projection runner find it; moving one would orphan every stored
+event of its kind. What is not the aggregate lives beside it: the rules its
+commands check (domain/case_rules.py), the status machine (domain/status.py),
+the deadline dates (domain/timeline.py) and the Dutch day (domain/zone.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import DossierError, IllegalTransition, InvalidCaseData, NotPermitted
-from domain.permissions import (
-    ACTIONS,
-    CASE_COMMANDS,
-    OWN_CASE_ONLY,
-    WHEN,
-    Command,
-    check_permitted,
-)
+from domain.case_rules import CaseRules
+from domain.errors import IllegalTransition, InvalidCaseData
+from domain.permissions import Command, check_permitted
 from domain.prerequisites import PrerequisiteInputs, decide
 from domain.registration import Registration, check_text
 from domain.status import CaseStatus, next_status
-from domain.timeline import Timeline
+from domain.timeline import next_timeline
 from domain.values import (
-    ENDED_STATUSES,
     ERASED,
-    OPEN_STATUSES,
     ActivityKind,
     Actor,
     EducationStatus,
@@ -35,22 +34,15 @@ from domain.values import (
     Outcome,
     Personal,
     ReferredTo,
-    Role,
     Sector,
     Service,
     Status,
     Step,
 )
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar day in the Netherlands on which a moment fell."""
-    return moment.astimezone(AMSTERDAM).date()
+from domain.zone import local_date
 
 
-class Case(Aggregate):
+class Case(CaseRules, Aggregate):
     """One pupil's case. Commands check their rules, then trigger one event each.
 
     Every event carries ``by``: the actor (user id, role, request id). Free text
@@ -515,83 +507,6 @@ class Case(Aggregate):
             self.PersonalDataErased, timestamp=now, by=by, reason=str(reason)
         )
 
-    # --- rules ------------------------------------------------------------------
-
-    def check_may(self, by: Actor, command: Command) -> None:
-        """Whether ``by`` may give ``command`` on this case now: the role
-        (``ALLOWED``, which the service checks before it loads the case) and
-        the lifecycle's rules. The API's and the pages' answer to "what may
-        this user do now"."""
-        check_permitted(by, command)
-        self.check_lifecycle(by, command)
-
-    def check_lifecycle(self, by: Actor, command: Command) -> None:
-        """The case's own rules for a command: whose case it is
-        (``OWN_CASE_ONLY``), then the status (``WHEN``). Every command method
-        starts here."""
-        if command in OWN_CASE_ONLY:
-            # Whose case it is comes first: a stranger learns nothing of its state.
-            self.check_assigned_consultant_or_coordinator(by, ACTIONS[command])
-        if command == Command.ERASE_PERSONAL_DATA:
-            self.check_erasable()
-        else:
-            self.check_status(command)
-
-    def may(self, by: Actor, command: Command) -> bool:
-        try:
-            self.check_may(by, command)
-        except DossierError:
-            return False
-        return True
-
-    def commands_for(self, by: Actor) -> tuple[Command, ...]:
-        """The commands ``by`` may give on this case now, in the order of a life."""
-        return tuple(c for c in CASE_COMMANDS if self.may(by, c))
-
-    def check_status(self, command: Command) -> None:
-        action = ACTIONS[command]
-        if self.erased:
-            raise IllegalTransition(
-                f"cannot {action}: the case's personal data has been erased",
-                rule="personal-data-erased",
-            )
-        if self.status not in WHEN[command]:
-            allowed = ", ".join(sorted(WHEN[command]))
-            raise IllegalTransition(
-                f"cannot {action}: the case is {self.status} (allowed when {allowed})"
-            )
-
-    def check_erasable(self) -> None:
-        if self.erased:
-            raise IllegalTransition(
-                "the case's personal data is already erased", rule="already-erased"
-            )
-        if not self.has_ended:
-            raise IllegalTransition(
-                f"cannot erase the personal data of a case that is {self.status}: "
-                "close or withdraw it first",
-                rule="case-still-open",
-            )
-
-    def check_assigned_consultant_or_coordinator(self, by: Actor, action: str) -> None:
-        if by.role == Role.CONSULTANT and by.user_id != str(self.consultant_id):
-            raise NotPermitted(
-                f"only the assigned consultant may {action} on this case",
-                rule="not-assigned-consultant",
-            )
-
-    def check_may_read(self, by: Actor) -> None:
-        """A consultant sees only the cases assigned to them."""
-        if by.role == Role.CONSULTANT and by.user_id != str(self.consultant_id):
-            raise NotPermitted(
-                "a consultant sees only the cases assigned to them",
-                rule="not-assigned-consultant",
-            )
-
-    def check_date_not_in_future(self, field: str, day: date, now: datetime) -> None:
-        if day > local_date(now):
-            raise InvalidCaseData(field, "lies in the future")
-
     # --- queries -------------------------------------------------------------------
 
     @property
@@ -599,14 +514,6 @@ class Case(Aggregate):
         """The case's status as the status machine (``next_status``) takes it."""
         before = self.status_before_suspension
         return CaseStatus(Status(self.status), Status(before) if before else None)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def has_ended(self) -> bool:
-        return self.status in ENDED_STATUSES
 
     def _erase(self) -> None:
         self.erased = True
@@ -630,40 +537,3 @@ class Case(Aggregate):
             self.withdrawal_reason = ERASED
         for r in self.reopenings:
             r["reason"] = ERASED
-
-
-def next_timeline(timeline: Timeline | None, event: object) -> Timeline:
-    """How each event moves the dates the deadline clocks run on: a pure function,
-    shared by the aggregate and the read models that show deadlines."""
-    if isinstance(event, Case.Registered):
-        return Timeline(
-            registered_on=local_date(event.timestamp),
-            at_home_since=event.at_home_since,
-            school_decision_on=event.school_decision_on,
-        )
-    assert timeline is not None, "a case's first event is Registered"
-    t = timeline
-    if not isinstance(event, Case.Event):
-        return t
-    day = local_date(event.timestamp)
-    if isinstance(event, Case.IntakeDecided):
-        t = replace(t, intake_decided_on=day)
-        if event.decision != IntakeDecision.ADMISSIBLE:
-            t = replace(t, ended_on=day)
-    elif isinstance(event, Case.Assigned):
-        if t.first_activity_on is None:
-            t = replace(t, assigned_on=day)
-    elif isinstance(event, Case.ActivityRecorded):
-        if t.first_activity_on is None:
-            t = replace(t, first_activity_on=event.on)
-    elif isinstance(event, Case.Suspended):
-        t = t.suspended(day)
-    elif isinstance(event, Case.Resumed):
-        t = t.resumed(day)
-    elif isinstance(event, Case.Closed):
-        t = replace(t, ended_on=day)
-    elif isinstance(event, Case.Withdrawn):
-        t = replace(t.resumed(day), ended_on=day)
-    elif isinstance(event, Case.Reopened):
-        t = replace(t, ended_on=None, assigned_on=None, first_activity_on=None)
-    return t

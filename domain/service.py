@@ -1,64 +1,32 @@
 """The application service: one method per command (load, one aggregate call, save).
 
-It is longer than our other modules because it is the application's whole surface:
-each command and read is a short method here; the logic they call lives in the
-aggregates, domain/as_of.py (the version in force at a moment) and
-domain/history.py (a case's history as entries).
+``CaseService`` is the application's whole surface. Its commands are here; it
+stands on two layers: its reads (domain/reads.py: ``get_case``, as of a moment,
+``history``, ``deadlines``) and its wiring (domain/application.py: the stores,
+the keyring, listeners, ``save_changes``). The rules the commands apply live in
+the aggregates.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar, Protocol, TypeGuard, cast, runtime_checkable
+from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import (
-    AggregateNotFoundError,
-    Application,
-    ProcessingEvent,
-)
-from eventsourcing.persistence import (
-    ApplicationRecorder,
-    InfrastructureFactory,
-    IntegrityError,
-    JSONTranscoder,
-    Mapper,
-    Recording,
-)
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.application import AggregateNotFoundError
 
-from domain.as_of import Stamp, version_in_force
-from domain.calendar import WorkingDayCalendar
-from domain.case import Case, local_date
-from domain.clock import Clock
+from domain.case import Case
 from domain.consultant import Consultant
-from domain.deadlines import Deadline, compute_deadlines
-from domain.errors import (
-    CaseNotFound,
-    ConcurrentUpdate,
-    ConsultantNotFound,
-    DuplicateRequest,
-    VersionMismatch,
-)
-from domain.history import HistoryEntry, history_entry
+from domain.errors import ConcurrentUpdate, DuplicateRequest, VersionMismatch
 from domain.permissions import Command, check_permitted
+from domain.reads import ServiceReads
 from domain.reference import CaseReference, ReferenceCounter
 from domain.registration import Registration
-from domain.sealing import (
-    KeyRing,
-    LeftSealed,
-    PendingKeys,
-    SealedPersonal,
-    SealingMapper,
-)
-from domain.transcodings import register_domain_transcodings
+from domain.sealing import PendingKeys
 from domain.values import (
     ActivityKind,
     Actor,
@@ -71,13 +39,9 @@ from domain.values import (
     Service,
     Step,
 )
+from domain.zone import local_date
 
 REFERENCE_ATTEMPTS = 20
-CaseEvent = Case.Event | Case.Registered
-# get_case(as_of=...): a case of up to this many events is replayed from its
-# first; in a longer one, the version in force is searched for (domain/as_of.py).
-AS_OF_REPLAY_UP_TO = 60
-_save_records: ContextVar[dict[str, Any]] = ContextVar("save_records", default={})  # noqa: B039
 
 
 @dataclass(frozen=True)
@@ -88,23 +52,7 @@ class Result:
     log_position: int
 
 
-def sealing_mapper(keyring: Callable[[], KeyRing]) -> SealingMapper:
-    """The mapper of Dossier's events: JSON with the domain's transcodings, and
-    personal values sealed under their case's key from ``keyring``."""
-    transcoder = JSONTranscoder()
-    register_domain_transcodings(transcoder)
-    transcoder.register(SealedPersonal(keyring))
-    return SealingMapper(transcoder=transcoder)
-
-
-@runtime_checkable
-class PositionedRecorder(Protocol):
-    """A recorder that can say where one aggregate's event stands in the log."""
-
-    def position_of(self, originator_id: UUID, version: int) -> int: ...
-
-
-class CaseService(Application[UUID]):
+class CaseService(ServiceReads):
     """Dossier's event-sourced application: cases, consultants, references."""
 
     name = "dossier"
@@ -112,70 +60,6 @@ class CaseService(Application[UUID]):
         Case: 50,
         ReferenceCounter: 10,
     }
-
-    def __init__(
-        self,
-        env: EnvType | None = None,
-        *,
-        keyring_factory: Callable[[ApplicationRecorder], KeyRing],
-        infrastructure: Callable[[Environment], InfrastructureFactory[Any]]
-        | None = None,
-        clock: Clock | None = None,
-        calendar: WorkingDayCalendar | None = None,
-        intake_norm_weeks: int = 6,
-        report_failure: Callable[[str, BaseException], None] | None = None,
-    ) -> None:
-        self.clock = clock or Clock()
-        # Told what failed after events were committed (the domain does not log).
-        self.report_failure = report_failure or (lambda _what, _error: None)
-        self.calendar = calendar or WorkingDayCalendar()
-        self.intake_norm_weeks = intake_norm_weeks
-        self._keyring: KeyRing | None = None
-        self._registering = threading.RLock()
-        self._listeners: list[Callable[[int], None]] = []
-        self._infrastructure = infrastructure
-        super().__init__(env)
-        self._keyring = keyring_factory(self.recorder)
-
-    # --- wiring -------------------------------------------------------------------
-
-    def add_listener(self, listener: Callable[[int], None]) -> None:
-        """Be told the log position after every save in this process."""
-        self._listeners.append(listener)
-
-    def _notify(self, recordings: list[Recording[UUID]]) -> None:
-        if recordings and self._listeners:
-            position = max(r.notification.id for r in recordings)
-            for listener in self._listeners:
-                try:
-                    listener(position)
-                except Exception as error:  # the events are committed
-                    self.report_failure("save_listener", error)
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """A command is answered by what was recorded: once its events are
-        committed, a failing snapshot (the database gone a moment later) is
-        reported, never an error. A missing snapshot only makes loads longer;
-        the next interval takes one again."""
-        try:
-            super()._take_snapshots(processing_event)
-        except Exception as error:
-            self.report_failure("snapshot", error)
-
-    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
-        """The store's infrastructure as the composition root chose it in code;
-        the library's choice from the environment when none was given."""
-        if self._infrastructure is None:
-            return super().construct_factory(env)
-        return self._infrastructure(env)
-
-    @property
-    def keyring(self) -> KeyRing:
-        assert self._keyring is not None, "keyring is bound after construction"
-        return self._keyring
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        return sealing_mapper(lambda: self.keyring)
 
     # --- cases: commands ----------------------------------------------------------
 
@@ -467,145 +351,6 @@ class CaseService(Application[UUID]):
         act(case, self.clock.now())
         return Result(case, self.save_changes(case))
 
-    @contextmanager
-    def recording(self, **records: Any) -> Iterator[None]:
-        """Commands given inside record these too, in their events' transaction
-        (the stores' business: for example an HTTP request's idempotency key)."""
-        token = _save_records.set({**_save_records.get(), **records})
-        try:
-            yield
-        finally:
-            _save_records.reset(token)
-
-    def save_changes(self, *aggregates: Any, **kwargs: Any) -> int:
-        """Save aggregates in one transaction; a conflict is the domain's error."""
-        kwargs = {**_save_records.get(), **kwargs}
-        try:
-            recordings = self.save(*aggregates, **kwargs)
-        except IntegrityError:
-            # (A repeated Idempotency-Key is the recorder's DuplicateRequest.)
-            raise ConcurrentUpdate(
-                "the case was changed by someone else at the same time; "
-                "reload it and try again"
-            ) from None
-        if not recordings:
-            return self.recorder.max_notification_id() or 0
-        return max(r.notification.id for r in recordings)
-
-    # --- cases: queries -------------------------------------------------------------
-
-    def get_case(
-        self,
-        case_id: UUID,
-        *,
-        version: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Case:
-        """The case now, at a version, or as it stood at a moment."""
-        if as_of is not None:
-            return self._case_as_of(case_id, as_of)
-        try:
-            aggregate: Any = self.repository.get(case_id, version=version)
-        except AggregateNotFoundError:
-            raise CaseNotFound(f"no case {case_id}") from None
-        if not isinstance(aggregate, Case):
-            raise CaseNotFound(f"no case {case_id}")
-        return aggregate
-
-    def _case_as_of(self, case_id: UUID, as_of: datetime) -> Case:
-        """The case at the version in force at ``as_of``: that of its last
-        event recorded at or before the moment.
-
-        A short case is replayed from its first event up to the first recorded
-        later, as a whole. A longer one is loaded as any version is, from the
-        latest snapshot at or before the version in force, which is found by
-        looking at the timestamps of a few of its events (``_version_as_of``).
-        Both give what replaying every event up to the first recorded later
-        gives: a case's events carry timestamps in the order of their versions
-        (one command at a time per case, each stamped by the clock as it runs;
-        only the clocks of two processes disagreeing by more than the time
-        between two commands on one case could break that order).
-        """
-        with LeftSealed():  # only its version and timestamp are looked at
-            newest = self._case_events(case_id, desc=True, limit=1)
-        if not newest or not _is_case_event(newest[0]):
-            raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
-        last = newest[0]
-        if last.timestamp <= as_of:
-            return self.get_case(case_id, version=last.originator_version)
-        if last.originator_version <= AS_OF_REPLAY_UP_TO:
-            return self._case_replayed_until(case_id, as_of)
-        version = self._version_as_of(
-            case_id, as_of, last.originator_version, last.timestamp
-        )
-        if version is None:
-            raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
-        return self.get_case(case_id, version=version)
-
-    def _case_replayed_until(self, case_id: UUID, as_of: datetime) -> Case:
-        """Every event from the first, up to the first recorded after ``as_of``."""
-        case: Case | None = None
-        for event in self.events.get(case_id):
-            if not _is_case_event(event):
-                break
-            if event.timestamp > as_of:
-                break
-            case = cast(Case, event.mutate(case))
-        if not isinstance(case, Case):
-            raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
-        return case
-
-    def _version_as_of(
-        self, case_id: UUID, as_of: datetime, hi: int, hi_at: datetime
-    ) -> int | None:
-        """The version in force at ``as_of`` (None: registered later), given a
-        version ``hi`` recorded after it: ``version_in_force`` over the
-        timestamps of a few events at a time, read with personal values sealed."""
-
-        def read(gt: int, lte: int) -> list[Stamp]:
-            events = self._case_events(case_id, gt=gt, lte=lte)
-            return [Stamp(e.originator_version, e.timestamp) for e in events]
-
-        with LeftSealed():
-            first = self._case_events(case_id, limit=1)
-            if not first:
-                return None
-            start = Stamp(first[0].originator_version, first[0].timestamp)
-            return version_in_force(as_of, start, Stamp(hi, hi_at), read)
-
-    def _case_events(self, case_id: UUID, **bounds: Any) -> list[CaseEvent]:
-        """Events of a case (checked by the caller), read and decoded at once."""
-        return cast(list[CaseEvent], list(self.events.get(case_id, **bounds)))
-
-    def log_position_of(self, case_id: UUID, version: int) -> int:
-        """The log position of the case's event at ``version`` (0 if none)."""
-        recorder = self.recorder
-        if not isinstance(recorder, PositionedRecorder):
-            raise TypeError(f"{type(recorder).__name__} cannot look up positions")
-        return recorder.position_of(case_id, version)
-
-    def find_case_id(self, reference: str) -> UUID:
-        try:
-            index: CaseReference = self.repository.get(CaseReference.id_for(reference))
-        except AggregateNotFoundError:
-            raise CaseNotFound(f"no case with reference {reference}") from None
-        return index.case_id
-
-    def deadlines(self, case: Case, today: date | None = None) -> tuple[Deadline, ...]:
-        return compute_deadlines(
-            case.timeline,
-            self.calendar,
-            today or local_date(self.clock.now()),
-            intake_norm_weeks=self.intake_norm_weeks,
-        )
-
-    def history(self, case_id: UUID) -> list[HistoryEntry]:
-        """The case's events in order, personal values opened where the key exists."""
-        events = list(self.events.get(case_id))
-        if not events or not isinstance(events[0], Case.Registered):
-            raise CaseNotFound(f"no case {case_id}")
-        return [history_entry(e) for e in events]
-
     # --- consultants ----------------------------------------------------------------
 
     def register_consultant(
@@ -645,16 +390,3 @@ class CaseService(Application[UUID]):
         )
         self.save_changes(consultant)
         return consultant
-
-    def get_consultant(self, consultant_id: UUID) -> Consultant:
-        try:
-            aggregate: Any = self.repository.get(consultant_id)
-        except AggregateNotFoundError:
-            raise ConsultantNotFound(f"no consultant {consultant_id}") from None
-        if not isinstance(aggregate, Consultant):
-            raise ConsultantNotFound(f"no consultant {consultant_id}")
-        return aggregate
-
-
-def _is_case_event(event: object) -> TypeGuard[CaseEvent]:
-    return isinstance(event, Case.Event | Case.Registered)

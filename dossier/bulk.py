@@ -26,12 +26,13 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from domain.case import Case, local_date
+from domain.application import sealing_mapper
+from domain.case import Case
 from domain.consultant import Consultant
 from domain.reference import CaseReference, ReferenceCounter
 from domain.registration import Registration, Requester, School
 from domain.sealing import KeyRing, PendingKeys
-from domain.service import CaseService, sealing_mapper
+from domain.service import CaseService
 from domain.values import (
     ActivityKind,
     Actor,
@@ -47,6 +48,7 @@ from domain.values import (
     Service,
     Step,
 )
+from domain.zone import local_date
 from dossier.demo.registrations import make_registration
 
 INTAKE = Actor("bulk-intake", Role.INTAKE)

@@ -59,11 +59,12 @@ from operator import itemgetter
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.consultant import Consultant
 from domain.history import plain
 from domain.status import CaseStatus, next_status
 from domain.values import Personal, Role, Status
+from domain.zone import local_date
 from projections.base import DispatchMethod, Projection, RowBatch, insert_rows
 from projections.case_list import BadCursor, decode_cursor, encode_cursor
 from storage.db import Database, SQLiteTx, Tx

@@ -11,11 +11,12 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from domain.calendar import WorkingDayCalendar
-from domain.case import Case, local_date, next_timeline
+from domain.case import Case
 from domain.deadlines import compute_deadlines
 from domain.status import CaseStatus, next_status
-from domain.timeline import Pause, Timeline
+from domain.timeline import Pause, Timeline, next_timeline
 from domain.values import Personal, Status
+from domain.zone import local_date
 from projections.base import Projection, RowBatch
 from storage.db import Database, SQLiteTx, Tx
 

@@ -43,9 +43,10 @@ from functools import singledispatchmethod
 from operator import itemgetter
 from typing import Any
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.status import CaseStatus, next_status
 from domain.values import OPEN_STATUSES, Category, IntakeDecision, Status
+from domain.zone import local_date
 from projections.base import Projection, RowBatch, insert_rows
 from projections.dashboard_view import (
     COUNTER_KEYS,

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
-from domain.case import AMSTERDAM, local_date
 from domain.deadlines import THUISZITTER_MONTHS, add_months
 from domain.values import (
     OPEN_STATUSES,
@@ -27,6 +26,7 @@ from domain.values import (
     Service,
     Status,
 )
+from domain.zone import AMSTERDAM, local_date
 from storage.db import SQLiteTx, Tx
 
 # --- school years and percentiles (pure) ------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal, cast
 from uuid import UUID
 
 from domain.calendar import WorkingDayCalendar
-from domain.case import Case, local_date, next_timeline
+from domain.case import Case
 from domain.deadlines import (
     GPO_AT_RISK_DAYS,
     INTAKE_AT_RISK_DAYS,
@@ -26,7 +26,8 @@ from domain.deadlines import (
     Deadline,
     compute_deadlines,
 )
-from domain.timeline import Timeline
+from domain.timeline import Timeline, next_timeline
+from domain.zone import local_date
 from projections.base import (
     STATE_TABLE,
     DispatchMethod,

@@ -11,9 +11,9 @@ from api.deps import ContainerDep, may_query
 from api.params import MAX_POSITION, Moment, moment
 from api.problems import Problem
 from api.reads import serving_view
-from domain.case import local_date
 from domain.permissions import Read
 from domain.values import Region
+from domain.zone import local_date
 from projections.dashboard import DashboardProjection, school_year_of
 from projections.deadlines import DeadlinesProjection
 from projections.workload import WorkloadProjection

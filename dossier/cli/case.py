@@ -10,10 +10,11 @@ from uuid import UUID
 import typer
 from rich.table import Table
 
-from domain.case import AMSTERDAM, Case, local_date
+from domain.case import Case
 from domain.errors import CaseNotFound, ConsultantNotFound
 from domain.service import CaseService
 from domain.values import Actor, ErasureReason, Personal, Role, Status
+from domain.zone import AMSTERDAM, local_date
 from dossier.cli.common import CliError, out, session
 
 CLI_ACTOR = Actor("cli", Role.COORDINATOR)

@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from domain.case import local_date
+from domain.zone import local_date
 from dossier.bulk import load as bulk_load
 from dossier.cli.common import err, fail, out, session, where
 from dossier.demo import DemoSummary, SettableClock, seed

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from domain.case import local_date
 from domain.registration import Registration
 from domain.service import CaseService
 from domain.values import (
@@ -25,6 +24,7 @@ from domain.values import (
     Status,
     Step,
 )
+from domain.zone import local_date
 from dossier.demo.tables import (
     ACTIVITIES,
     CLOSING_SUMMARIES,

@@ -6,10 +6,10 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from domain.calendar import WorkingDayCalendar
-from domain.case import AMSTERDAM, local_date
 from domain.prerequisites import required_steps
 from domain.registration import Registration
 from domain.values import ActivityKind, Category, IntakeDecision, Step
+from domain.zone import AMSTERDAM, local_date
 from dossier.demo import actions as act
 from dossier.demo.actions import Action
 from dossier.demo.tables import (

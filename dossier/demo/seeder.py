@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from domain.case import local_date
 from domain.service import CaseService
 from domain.values import Region, Service
+from domain.zone import local_date
 from dossier.demo.actions import Action, SeededCase, SeededConsultant, Seeder
 from dossier.demo.clock import SettableClock, as_utc
 from dossier.demo.planner import Planner

@@ -24,8 +24,8 @@ import httpx
 import psycopg
 import pytest
 
-from domain.case import local_date
 from domain.values import Role
+from domain.zone import local_date
 from dossier.settings import Settings
 from tests.e2e.conftest import Server, start_server
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.case import local_date
 from domain.values import Role
+from domain.zone import local_date
 from projections.dashboard import school_year_of
 from tests.e2e.helpers import (
     CASES,

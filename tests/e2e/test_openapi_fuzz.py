@@ -51,7 +51,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from domain.case import local_date
+from domain.zone import local_date
 from dossier.settings import Settings
 from tests.e2e.conftest import Server, start_server
 
@@ -443,7 +443,7 @@ DASHBOARD_AS_OF_500 = KnownBug(
     "dashboard-as-of-out-of-range-500",
     "BUG: GET /api/v1/dashboard?as_of=0001-01-01T00:00:00+05:00 (any as_of that "
     "lies before 0001-01-01 in UTC or in Amsterdam time) answers 500: "
-    "api/routers/dashboard.py:42 calls local_date(moment) (domain/case.py:41, "
+    "api/routers/dashboard.py:42 calls local_date(moment) (domain/zone.py, "
     "moment.astimezone(AMSTERDAM)), which raises OverflowError 'date value out of "
     "range'; it must answer 422",
     lambda s: (
@@ -458,7 +458,7 @@ SQLITE_INTEGER_500 = KnownBug(
     "500 (OverflowError 'Python int too large to convert to SQLite INTEGER'): "
     "GET /api/v1/audit/events?after=9223372036854775807 (api/routers/audit.py:34 "
     "asks for start=after+1) and GET /api/v1/cases/{case_id}?version="
-    "9223372036854775808 (domain/service.py:446 get_case); the OpenAPI puts no "
+    "9223372036854775808 (domain/reads.py get_case); the OpenAPI puts no "
     "maximum on either; bound them (le=2**63-2) so they answer 422, or answer "
     "200/404 as PostgreSQL does",
     lambda s: (

@@ -17,9 +17,10 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.application import Repository
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.errors import CaseNotFound
-from domain.service import AS_OF_REPLAY_UP_TO, CaseService
+from domain.reads import AS_OF_REPLAY_UP_TO
+from domain.service import CaseService
 from domain.values import (
     ActivityKind,
     EducationStatus,
@@ -31,6 +32,7 @@ from domain.values import (
     Status,
     Step,
 )
+from domain.zone import local_date
 from dossier.bootstrap import build_service
 from dossier.settings import Settings
 from tests.support.clock import FakeClock

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.errors import (
     DossierError,
 )
@@ -29,6 +29,7 @@ from domain.values import (
     Status,
     Step,
 )
+from domain.zone import local_date
 from tests.support.samples import (
     COORDINATOR,
     INTAKE,

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from domain.case import local_date
 from domain.errors import (
     IllegalTransition,
     InvalidCaseData,
@@ -18,6 +17,7 @@ from domain.values import (
     Personal,
     Status,
 )
+from domain.zone import local_date
 from tests.support.lifecycle import (
     ALL_STATUSES,
     CONSULTANT,

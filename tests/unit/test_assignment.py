@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case import local_date
 from domain.errors import (
     IllegalTransition,
 )
@@ -13,6 +12,7 @@ from domain.values import (
     Service,
     Status,
 )
+from domain.zone import local_date
 from tests.support.lifecycle import (
     ALL_STATUSES,
     CONSULTANT_ID,

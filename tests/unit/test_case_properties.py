@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from domain.case import Case, local_date
+from domain.case import Case
 from domain.errors import DossierError
 from domain.registration import School
 from domain.values import (
@@ -48,6 +48,7 @@ from domain.values import (
     Status,
     Step,
 )
+from domain.zone import local_date
 from tests.support.samples import (
     AUDITOR,
     COORDINATOR,

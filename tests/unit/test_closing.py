@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case import local_date
 from domain.errors import (
     IllegalTransition,
     InvalidCaseData,
@@ -16,6 +15,7 @@ from domain.values import (
     Personal,
     Status,
 )
+from domain.zone import local_date
 from tests.support.lifecycle import (
     ALL_STATUSES,
     CONSULTANT,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case import local_date
 from domain.errors import (
     IllegalTransition,
     InvalidCaseData,
@@ -15,6 +14,7 @@ from domain.values import (
     ReferredTo,
     Status,
 )
+from domain.zone import local_date
 from tests.support.lifecycle import (
     ALL_STATUSES,
     assert_refused,
