@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # without it, uv keeps the pins already in requirements.lock where they still fit.
 UPGRADE ?=
 
-.PHONY: help venv run test lint bench lock clean
+.PHONY: help venv run test lint bench lock vendor clean
 
 help: ## list the targets
 	@echo "Dossier: make <target>"
@@ -84,6 +84,10 @@ lock: ## regenerate requirements.lock (runtime + dev, Python 3.11, Linux x86_64,
 	{ echo '# Regenerate with `make lock` (`make lock UPGRADE=1` to raise pins); do not edit by hand.'; \
 	  grep -v '^# Regenerate with `make lock`' requirements.lock; } > requirements.lock.tmp
 	mv requirements.lock.tmp requirements.lock
+
+# The pins are the table in the script; it needs only python3, not the venv or Node.js.
+vendor: ## refresh the pinned CSS/JS (web/static/vendor/, tests/support/vendor/) from npm
+	$(PYTHON) scripts/vendor_assets.py
 
 clean: ## remove .venv and var/
 	rm -rf $(VENV) var
