@@ -29,7 +29,8 @@ from domain.values import Region
 from dossier.bootstrap import build_read_database, build_service
 from projections.dashboard import DashboardProjection, DashboardView, school_year_of
 from projections.deadlines import DeadlinesProjection
-from projections.runner import ProjectionRunner, serving_version
+from projections.runner import ProjectionRunner
+from projections.state import serving_version
 from storage.db import Database
 
 TARGETS_MS = {

@@ -65,7 +65,7 @@ from domain.history import plain
 from domain.status import CaseStatus, next_status
 from domain.values import Personal, Role, Status
 from projections.base import DispatchMethod, Projection, RowBatch, insert_rows
-from projections.case_list import BadCursor, decode_cursor, encode_cursor
+from projections.cursors import BadCursor, decode_cursor, decode_sequence, encode_cursor
 from storage.db import Database, SQLiteTx, Tx
 
 SOURCE = "dossier"
@@ -882,9 +882,9 @@ def read_to_dict(r: tuple[Any, ...]) -> dict[str, Any]:
 def _decode_trail_cursor(cursor: str) -> tuple[float, int, int]:
     at, rest = decode_cursor(cursor)
     kind, _, seq = rest.partition(":")
-    if kind not in ("c", "r") or not seq.isdigit():
+    if kind not in ("c", "r"):
         raise BadCursor("cursor is not valid")
-    return at, CHANGE if kind == "c" else READ, int(seq)
+    return at, CHANGE if kind == "c" else READ, decode_sequence(seq)
 
 
 class AuditTrailView:

@@ -27,14 +27,9 @@ from domain.deadlines import (
     compute_deadlines,
 )
 from domain.timeline import Timeline
-from projections.base import (
-    STATE_TABLE,
-    DispatchMethod,
-    Projection,
-    RowBatch,
-    select_in,
-)
-from projections.case_list import timeline_from_json, timeline_to_json
+from projections.base import DispatchMethod, Projection, RowBatch, select_in
+from projections.codecs import timeline_from_json, timeline_to_json
+from projections.state import hold
 from storage.db import Database, Tx
 
 # The columns of the two tables, in order.
@@ -344,16 +339,10 @@ class DeadlinesProjection(Projection):
         clock has no due date, a met one has stopped, a missed one stays so).
 
         It first locks this version's tracking row, as the runner does for each
-        batch (a no-op update, which locks on PostgreSQL and is harmless on
-        SQLite, where writers are serialised anyway), so a refresh never
-        interleaves with a batch; each update also holds only if its row is
-        still as it was read.
+        batch (``hold``), so a refresh never interleaves with a batch;
+        each update also holds only if its row is still as it was read.
         """
-        tx.execute(
-            "UPDATE {t} SET position = position WHERE name = %s AND version = %s",
-            (self.name, self.version),
-            t=STATE_TABLE,
-        )
+        hold(tx, self.name, self.version)
         deadlines, cases = self.table("deadlines"), self.table("deadline_cases")
         rows = tx.fetchall(
             "SELECT d.case_id, d.clock, d.state, d.due, c.timeline"

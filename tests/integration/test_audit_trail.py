@@ -34,7 +34,8 @@ from projections.audit_trail import (
     record_access,
 )
 from projections.base import checksum
-from projections.runner import ProjectionRunner, rebuild
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import (

@@ -38,7 +38,8 @@ from projections.dashboard import (
     DashboardView,
     count_keys,
 )
-from projections.runner import ProjectionRunner, rebuild
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, registration

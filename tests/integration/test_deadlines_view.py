@@ -24,7 +24,9 @@ from domain.values import (
     Step,
 )
 from projections.deadlines import ClockRow, DeadlinesProjection, DeadlinesView
-from projections.runner import ProjectionRunner, drop_retired, positions, rebuild
+from projections.rebuild import drop_retired, rebuild
+from projections.runner import ProjectionRunner
+from projections.state import positions
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
