@@ -14,8 +14,9 @@ from api.reads import serving_view
 from domain.case import local_date
 from domain.permissions import Read
 from domain.values import Region
-from projections.dashboard import DashboardProjection, school_year_of
+from projections.dashboard import DashboardProjection
 from projections.deadlines import DeadlinesProjection
+from projections.figures import school_year_of
 from projections.workload import WorkloadProjection
 
 router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])

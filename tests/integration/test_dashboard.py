@@ -32,12 +32,9 @@ from domain.values import (
     Status,
     Step,
 )
-from projections.dashboard import (
-    CASE_COLUMNS,
-    DashboardProjection,
-    DashboardView,
-    count_keys,
-)
+from projections.dashboard import DashboardProjection
+from projections.dashboard_tables import CASE_COLUMNS, count_keys
+from projections.dashboard_view import DashboardView
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from storage.db import Database
