@@ -1,7 +1,8 @@
-"""A case's Timeline as text: how the read models that keep one store it.
+"""Dates and a case's Timeline as text: how the read models store them.
 
-The case list and the deadlines keep each case's ``Timeline`` (moved on by
-``next_timeline``) in a TEXT column, as JSON with ISO dates.
+Days are ISO dates in TEXT columns (None stays NULL). The case list and the
+deadlines keep each case's ``Timeline`` (moved on by ``next_timeline``) in a
+TEXT column, as JSON with ISO dates.
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ from datetime import date
 from domain.timeline import Pause, Timeline
 
 
-def timeline_to_json(t: Timeline) -> str:
-    def day(d: date | None) -> str | None:
-        return d.isoformat() if d else None
+def iso_day(d: date | None) -> str | None:
+    """A day as stored: ``2026-11-02``, or None."""
+    return d.isoformat() if d else None
 
+
+def day_from_iso(value: str | None) -> date | None:
+    """A stored day back (None or "" stays None)."""
+    return date.fromisoformat(value) if value else None
+
+
+def timeline_to_json(t: Timeline) -> str:
+    day = iso_day
     return json.dumps(
         {
             "registered_on": day(t.registered_on),
@@ -32,10 +41,7 @@ def timeline_to_json(t: Timeline) -> str:
 
 def timeline_from_json(text: str) -> Timeline:
     data = json.loads(text)
-
-    def day(value: str | None) -> date | None:
-        return date.fromisoformat(value) if value else None
-
+    day = day_from_iso
     registered_on = day(data["registered_on"])
     assert registered_on is not None
     return Timeline(

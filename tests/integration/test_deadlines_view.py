@@ -23,7 +23,8 @@ from domain.values import (
     Service,
     Step,
 )
-from projections.deadlines import ClockRow, DeadlinesProjection, DeadlinesView
+from projections.deadlines import DeadlinesProjection
+from projections.deadlines_view import ClockRow, DeadlinesView
 from projections.rebuild import drop_retired, rebuild
 from projections.runner import ProjectionRunner
 from projections.state import positions
