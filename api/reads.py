@@ -12,7 +12,7 @@ from fastapi import Request
 from api.container import Container
 from api.problems import Problem
 from domain.values import Actor
-from projections.audit_trail import create_access_log, record_access
+from projections.audit_access_log import create_access_log, record_access
 from projections.base import Projection
 from projections.state import read_serving_version
 
