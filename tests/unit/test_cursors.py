@@ -121,7 +121,9 @@ def test_a_sequence_number_decodes_up_to_the_largest_int64() -> None:
 
 @given(
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=200).filter(lambda s: "\x00" not in s),
+    # (keys handed out are case ids or "c:<position>"; any 20 characters fit
+    # in the longest cursor taken, even written as JSON escapes)
+    st.text(max_size=20).filter(lambda s: "\x00" not in s),
 )
 def test_every_cursor_handed_out_comes_back_the_same(at: float, key: str) -> None:
     try:
