@@ -11,6 +11,7 @@ interleaving on one version.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from storage.db import Database, PostgresTx, Tx
 from storage.outage import table_missing
@@ -51,27 +52,30 @@ def insert_state(tx: Tx, name: str, version: int, status: str) -> None:
     )
 
 
-def position_of(tx: Tx, name: str, version: int, *, lock: bool = False) -> int | None:
-    """The position a version has processed (None: no such version); with
-    ``lock``, its row is held until the transaction ends."""
-    row = tx.fetchone(
-        "SELECT position FROM {t} WHERE name = %s AND version = %s"
+def _version_row(
+    tx: Tx, columns: str, name: str, version: int, *, lock: bool
+) -> tuple[Any, ...] | None:
+    return tx.fetchone(
+        "SELECT "
+        + columns
+        + " FROM {t} WHERE name = %s AND version = %s"
         + (_for_update(tx) if lock else ""),
         (name, version),
         t=STATE_TABLE,
     )
+
+
+def position_of(tx: Tx, name: str, version: int, *, lock: bool = False) -> int | None:
+    """The position a version has processed (None: no such version); with
+    ``lock``, its row is held until the transaction ends."""
+    row = _version_row(tx, "position", name, version, lock=lock)
     return int(row[0]) if row else None
 
 
 def tracked(tx: Tx, name: str, version: int) -> tuple[int, str] | None:
     """A version's position and status, its row locked until the transaction
     ends (what a runner checks before it applies a batch)."""
-    row = tx.fetchone(
-        "SELECT position, status FROM {t} WHERE name = %s AND version = %s"
-        + _for_update(tx),
-        (name, version),
-        t=STATE_TABLE,
-    )
+    row = _version_row(tx, "position, status", name, version, lock=True)
     return (int(row[0]), str(row[1])) if row else None
 
 
