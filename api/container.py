@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from domain.service import CaseService
-from projections.base import SERVING, STATE_TABLE
+from projections.state import serving_positions
 from storage.db import Database
 from storage.users import UserStore
 
@@ -52,14 +52,6 @@ class Container:
             pause = min(pause * 2, 0.05)
 
     def _tracked_at_least(self, position: int, names: Sequence[str]) -> bool:
-        marks = ", ".join(["%s"] * len(names))
         with self.db.reading() as tx:
-            rows = tx.fetchall(
-                "SELECT name, position FROM {t} WHERE status = %s AND name IN ("
-                + marks
-                + ")",
-                (SERVING, *names),
-                t=STATE_TABLE,
-            )
-        positions = {str(r[0]): int(r[1]) for r in rows}
+            positions = serving_positions(tx, names)
         return all(positions.get(n, -1) >= position for n in names)

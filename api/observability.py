@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from api.container import Container
 from api.problems import problem_response
-from projections.runner import positions
+from projections.state import positions
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger("dossier.http")

@@ -12,10 +12,9 @@ from fastapi import Request
 from api.container import Container
 from api.problems import Problem
 from domain.values import Actor
-from projections.audit_trail import create_access_log, record_access
+from projections.audit_access_log import create_access_log, record_access
 from projections.base import Projection
-from projections.runner import serving_version
-from storage.outage import table_missing
+from projections.state import read_serving_version
 
 READ_WAIT_SECONDS = 3.0
 
@@ -37,13 +36,7 @@ def serving_view(
             f"{projection_class.name} has not yet reached position {min_position}",
             headers={"Retry-After": "1"},
         )
-    try:
-        with container.db.reading() as tx:
-            version = serving_version(tx, projection_class.name)
-    except Exception as error:
-        if not table_missing(error):
-            raise
-        version = None  # no worker has set the read models up yet
+    version = read_serving_version(container.db, projection_class.name)
     if version is None:
         raise Problem(
             503,

@@ -48,10 +48,11 @@ from dossier.bootstrap import (
     build_service,
     store_environment,
 )
-from projections.base import STATE_TABLE
 from projections.case_list import CaseListProjection
+from projections.rebuild import drop_version, rebuild
 from projections.registry import resolve
-from projections.runner import ProjectionRunner, rebuild, subclasses
+from projections.runner import ProjectionRunner, subclasses
+from projections.state import next_version
 from storage.db import Database
 from storage.stores import CasePostgresFactory, keyring_for
 
@@ -380,12 +381,7 @@ def profile_ours(
 ) -> dict[str, Any]:
     """cProfile of our runner catching a new case_list version up (main thread)."""
     with db.transaction() as tx:
-        row = tx.fetchone(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM {t} WHERE name = %s",
-            (CaseListProjection.name,),
-            t=STATE_TABLE,
-        )
-    version = int(row[0]) if row else 1000
+        version = next_version(tx, CaseListProjection.name)
     runner = ProjectionRunner(
         service, db, CaseListProjection, version=version, batch_size=5000
     )
@@ -397,12 +393,7 @@ def profile_ours(
     profiler.disable()
     seconds = time.monotonic() - began
     with db.transaction() as tx:
-        runner.projection.drop_tables(tx)
-        tx.execute(
-            "DELETE FROM {t} WHERE name = %s AND version = %s",
-            (CaseListProjection.name, version),
-            t=STATE_TABLE,
-        )
+        drop_version(tx, CaseListProjection, version)
     profiler.dump_stats(dump)  # outside the tree: `python -m pstats` it
     texts = {}
     for order in ("cumulative", "tottime"):

@@ -27,9 +27,12 @@ from _corpus import ensure_corpus
 from domain.values import Region
 from domain.zone import local_date
 from dossier.bootstrap import build_read_database, build_service
-from projections.dashboard import DashboardProjection, DashboardView, school_year_of
+from projections.dashboard import DashboardProjection
+from projections.dashboard_view import DashboardView
 from projections.deadlines import DeadlinesProjection
-from projections.runner import ProjectionRunner, serving_version
+from projections.figures import school_year_of
+from projections.runner import ProjectionRunner
+from projections.state import serving_version
 from storage.db import Database
 
 TARGETS_MS = {

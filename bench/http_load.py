@@ -74,7 +74,7 @@ from _corpus import MARKER, Corpus, default_cases, ensure_corpus
 from psycopg import sql
 
 from domain.zone import local_date
-from projections.dashboard_view import school_year_of
+from projections.figures import school_year_of
 
 BIN = Path(sys.executable).parent
 LOADGEN = ROOT / "bench" / "_loadgen.py"

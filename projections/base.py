@@ -2,8 +2,9 @@
 
 A projection's tables carry its version in their names (``case_list_v3``), so a
 rebuild fills a new version beside the one that serves and switches over in
-one transaction. The ``projection_state`` table holds, per projection and
-version, the log position processed and whether that version serves.
+one transaction. The ``projection_state`` table (``projections.state``) holds,
+per projection and version, the log position processed and whether that version
+serves.
 """
 
 from __future__ import annotations
@@ -19,22 +20,15 @@ from psycopg.sql import SQL, Identifier
 
 from storage.db import Database, PostgresTx, SQLiteTx, Tx
 
-SERVING = "serving"
-BUILDING = "building"
-RETIRED = "retired"
 
-STATE_TABLE = "projection_state"
+def versioned_name(base: str, version: int) -> str:
+    """A table's name in one version of its projection: ``case_list_v3``."""
+    return f"{base}_v{version}"
 
 
-def create_state_table(db: Database) -> None:
-    with db.transaction() as tx:
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            "name TEXT NOT NULL, version INTEGER NOT NULL, position BIGINT NOT NULL,"
-            " status TEXT NOT NULL, caught_up_at TEXT,"
-            " PRIMARY KEY (name, version))",
-            t=STATE_TABLE,
-        )
+def versioned_tables(bases: Iterable[str], version: int) -> dict[str, str]:
+    """Each base table name to its name in ``version``: what a view is built from."""
+    return {base: versioned_name(base, version) for base in bases}
 
 
 class Projection(ABC):
@@ -69,7 +63,7 @@ class Projection(ABC):
 
     def table(self, base: str) -> str:
         assert base in self.tables, base
-        return f"{base}_v{self.version}"
+        return versioned_name(base, self.version)
 
     @abstractmethod
     def create_tables(self, tx: Tx, db: Database) -> None:

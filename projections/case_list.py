@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,55 +12,15 @@ from domain.calendar import WorkingDayCalendar
 from domain.case import Case
 from domain.deadlines import compute_deadlines
 from domain.status import CaseStatus, next_status
-from domain.timeline import Pause, Timeline, next_timeline
+from domain.timeline import Timeline, next_timeline
 from domain.values import Personal, Status
 from domain.zone import local_date
 from projections.base import Projection, RowBatch
+from projections.codecs import timeline_from_json, timeline_to_json
+from projections.cursors import decode_cursor, encode_cursor
 from storage.db import Database, SQLiteTx, Tx
 
 CALENDAR = WorkingDayCalendar()
-
-
-def timeline_to_json(t: Timeline) -> str:
-    def day(d: date | None) -> str | None:
-        return d.isoformat() if d else None
-
-    return json.dumps(
-        {
-            "registered_on": day(t.registered_on),
-            "at_home_since": day(t.at_home_since),
-            "school_decision_on": day(t.school_decision_on),
-            "intake_decided_on": day(t.intake_decided_on),
-            "assigned_on": day(t.assigned_on),
-            "first_activity_on": day(t.first_activity_on),
-            "ended_on": day(t.ended_on),
-            "pauses": [[day(p.start), day(p.end)] for p in t.pauses],
-        }
-    )
-
-
-def timeline_from_json(text: str) -> Timeline:
-    data = json.loads(text)
-
-    def day(value: str | None) -> date | None:
-        return date.fromisoformat(value) if value else None
-
-    registered_on = day(data["registered_on"])
-    assert registered_on is not None
-    return Timeline(
-        registered_on=registered_on,
-        at_home_since=day(data["at_home_since"]),
-        school_decision_on=day(data["school_decision_on"]),
-        intake_decided_on=day(data["intake_decided_on"]),
-        assigned_on=day(data["assigned_on"]),
-        first_activity_on=day(data["first_activity_on"]),
-        ended_on=day(data["ended_on"]),
-        pauses=tuple(
-            Pause(start, day(end))
-            for start, end in ((day(s), e) for s, e in data["pauses"])
-            if start is not None
-        ),
-    )
 
 
 def next_due(t: Timeline) -> str | None:
@@ -428,24 +386,6 @@ def row_to_case(r: tuple[Any, ...]) -> CaseRow:
         next_due=r[13],
         version=int(r[14]),
     )
-
-
-def encode_cursor(registered_at: float, case_id: str) -> str:
-    raw = json.dumps([registered_at, case_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-class BadCursor(ValueError):
-    """The cursor was not one this service handed out."""
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        registered_at, case_id = json.loads(base64.urlsafe_b64decode(padded))
-        return float(registered_at), str(case_id)
-    except (ValueError, TypeError) as error:
-        raise BadCursor("cursor is not valid") from error
 
 
 CaseListProjection.view_class = CaseListView

@@ -31,164 +31,47 @@ intervals they end and open, and ``end_batch`` writes it all in the batch's
 transaction: new rows with COPY (on PostgreSQL), changed rows and ended
 intervals with one statement run over many rows, and the counters' changes
 (the keys of the batch's cases as preloaded, taken away; as they now stand,
-added). The queries on the tables are in ``projections.dashboard_view``.
+added). The tables, their columns and the counters' keys are in
+``projections.dashboard_tables``; the queries in ``projections.dashboard_view``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import singledispatchmethod
-from operator import itemgetter
 from typing import Any
 
 from domain.case import Case
 from domain.status import CaseStatus, next_status
-from domain.values import OPEN_STATUSES, Category, IntakeDecision, Status
+from domain.values import IntakeDecision, Status
 from domain.zone import local_date
-from projections.base import Projection, RowBatch, insert_rows
-from projections.dashboard_view import (
+from projections.base import Projection, RowBatch, insert_rows, versioned_tables
+from projections.dashboard_tables import (
+    CASE_COLUMNS,
+    CASE_VALUES,
     COUNTER_KEYS,
-    OPEN_SQL,
-    YEAR_COLUMNS,
-    DashboardView,
-    duration_summary,
-    percentile,
-    school_year_bounds,
-    school_year_of,
+    FIXED,
+    INTERVAL_COLUMNS,
+    INTERVAL_VALUES,
+    STATE,
+    TABLES,
+    CounterKey,
+    Row,
+    add_counts,
+    count_existing_cases,
+    count_keys,
+    create_tables,
 )
+from projections.dashboard_view import DashboardView
 from storage.db import Database, SQLiteTx, Tx
 
-__all__ = [
-    "OPEN_SQL",
-    "DashboardProjection",
-    "DashboardView",
-    "duration_summary",
-    "percentile",
-    "school_year_bounds",
-    "school_year_of",
-]
-
-# The facts fixed at registration, copied into every status interval.
-FIXED = (
-    "registered_at",
-    "region",
-    "sector",
-    "category",
-    "requester_role",
-    "service",
-    "at_home_since",
-)
-# Every column of the two tables, in the order they are written.
-CASE_COLUMNS = (
-    "case_id",
-    "registered_on",
-    *FIXED,
-    "intake_decision",
-    "intake_at",
-    "days_to_intake",
-    "first_assigned_at",
-    "days_to_assignment",
-    "first_contact_at",
-    "first_contact_on",
-    "days_to_first_contact",
-    "closed_at",
-    "days_to_closing",
-    "ended_at",
-    "outcome",
-    "education_status",
-    "reopenings",
-    "consultant_id",
-    "status",
-    "status_before_suspension",
-    "status_since",
-)
-# The part of a case's state whose change starts a new status interval.
-STATE = ("status", "consultant_id", "outcome", "education_status")
-INTERVAL_COLUMNS = (
-    "case_id",
-    "version",
-    *STATE,
-    "valid_from",
-    "valid_to",
-    "valid_from_on",
-    "days_from_registration",
-    *FIXED,
-)
-CASE_VALUES = itemgetter(*CASE_COLUMNS)
-INTERVAL_VALUES = itemgetter(*INTERVAL_COLUMNS)
 # The events whose case's row a batch reads up front.
 CASE_EVENTS = (Case.Event, Case.Registered)
 
-# Every case has a year counter: empty beside case rows means never counted.
-COUNTED = "dashboard_year_tallies"
-
 # Leaves a part of the state as it was (None is a value: "no consultant").
 _KEEP: Any = object()
-
-Row = dict[str, Any]
-# A counter: its table (base name) and its key, in COUNTER_KEYS[table] order.
-CounterKey = tuple[str, tuple[Any, ...]]
-
-OPEN = frozenset(str(s) for s in OPEN_STATUSES)
-CLOSED = str(Status.CLOSED)
-AWAITING_ASSIGNMENT = str(Status.AWAITING_ASSIGNMENT)
-THUISZITTER = str(Category.THUISZITTER)
-
-
-def counter_keys(row: Row) -> list[CounterKey]:
-    """The counters a case adds one to, by its row in ``dashboard_cases`` now.
-
-    Absent values are "" (key columns are never NULL). The figures as of a
-    moment (``DashboardView``) count the same from the status intervals; a
-    test holds the two to each other.
-    """
-    year = school_year_of(date.fromisoformat(row["registered_on"]))
-    region = row["region"]
-    status = row["status"]
-    # The year's figures are tallies by one column at a time (by status, by
-    # region, ...), so a case counts once under each column's value.
-    keys: list[CounterKey] = [
-        ("dashboard_year_tallies", (year, region, column, row[column] or ""))
-        for column in YEAR_COLUMNS
-    ]
-    durations = "dashboard_duration_counts"
-    if row["intake_at"] is not None:
-        keys.append(
-            (
-                durations,
-                (year, region, "intake", row["intake_decision"], row["days_to_intake"]),
-            )
-        )
-    if row["first_assigned_at"] is not None:
-        keys.append(
-            (durations, (year, region, "assignment", "", row["days_to_assignment"]))
-        )
-    if row["first_contact_at"] is not None:
-        keys.append(
-            (
-                durations,
-                (year, region, "first_contact", "", row["days_to_first_contact"]),
-            )
-        )
-    if status == CLOSED:
-        keys.append((durations, (year, region, "closing", "", row["days_to_closing"])))
-    if status in OPEN:
-        stock = "dashboard_stock_counts"
-        if status == AWAITING_ASSIGNMENT:
-            since = local_date(datetime.fromtimestamp(row["status_since"], UTC))
-            keys.append((stock, (year, region, "queue", since.isoformat())))
-        if row["category"] == THUISZITTER or row["at_home_since"] is not None:
-            keys.append((stock, (year, region, "home", row["at_home_since"] or "")))
-        if row["consultant_id"] is not None:
-            keys.append((stock, (year, region, "consultant", row["consultant_id"])))
-    return keys
-
-
-def count_keys(rows: Iterable[Row]) -> Counter[CounterKey]:
-    """Every counter over these cases' rows (what the tables hold for them)."""
-    return Counter(key for row in rows for key in counter_keys(row))
 
 
 class DashboardProjection(Projection):
@@ -202,17 +85,12 @@ class DashboardProjection(Projection):
     """
 
     name = "dashboard"
-    tables = (
-        "dashboard_cases",
-        "dashboard_status",
-        "dashboard_year_tallies",
-        "dashboard_duration_counts",
-        "dashboard_stock_counts",
-    )
+    tables = TABLES
     needs_personal_data = False
 
     def __init__(self, version: int) -> None:
         super().__init__(version)
+        self.table_names = versioned_tables(self.tables, version)
         self.cases = RowBatch(self.table("dashboard_cases"), "case_id", CASE_COLUMNS)
         # The same rows by the events' originator ids (no str() per event).
         self.by_id: dict[Any, Row] = {}
@@ -227,114 +105,8 @@ class DashboardProjection(Projection):
         self.held: Counter[CounterKey] = Counter()
 
     def create_tables(self, tx: Tx, db: Database) -> None:
-        cases, status = self.table("dashboard_cases"), self.table("dashboard_status")
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            " case_id TEXT PRIMARY KEY,"
-            " registered_at DOUBLE PRECISION NOT NULL, registered_on TEXT NOT NULL,"
-            " region TEXT NOT NULL, sector TEXT NOT NULL, category TEXT NOT NULL,"
-            " requester_role TEXT NOT NULL, service TEXT NOT NULL,"
-            " at_home_since TEXT,"
-            " intake_decision TEXT, intake_at DOUBLE PRECISION, days_to_intake INTEGER,"
-            " first_assigned_at DOUBLE PRECISION, days_to_assignment INTEGER,"
-            " first_contact_at DOUBLE PRECISION, first_contact_on TEXT,"
-            " days_to_first_contact INTEGER,"
-            " closed_at DOUBLE PRECISION, days_to_closing INTEGER,"
-            " ended_at DOUBLE PRECISION, outcome TEXT, education_status TEXT,"
-            " reopenings INTEGER NOT NULL DEFAULT 0,"
-            " consultant_id TEXT, status TEXT NOT NULL,"
-            " status_before_suspension TEXT,"
-            " status_since DOUBLE PRECISION NOT NULL)",
-            t=cases,
-        )
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            " case_id TEXT NOT NULL, version INTEGER NOT NULL,"
-            " status TEXT NOT NULL, consultant_id TEXT,"
-            " outcome TEXT, education_status TEXT,"
-            " valid_from DOUBLE PRECISION NOT NULL, valid_to DOUBLE PRECISION,"
-            " valid_from_on TEXT NOT NULL, days_from_registration INTEGER NOT NULL,"
-            " registered_at DOUBLE PRECISION NOT NULL,"
-            " region TEXT NOT NULL, sector TEXT NOT NULL, category TEXT NOT NULL,"
-            " requester_role TEXT NOT NULL, service TEXT NOT NULL,"
-            " at_home_since TEXT,"
-            " PRIMARY KEY (case_id, version))",
-            t=status,
-        )
-        # Each query reads one of these alone (an index-only scan): the
-        # figures touch many rows, and a lookup in the table for each costs
-        # several times the scan. Hence the long column lists.
-        indexes = {
-            f"{cases}_year": (
-                cases,
-                "registered_at, region, intake_at, days_to_intake, intake_decision,"
-                " first_assigned_at, days_to_assignment,"
-                " first_contact_at, days_to_first_contact",
-                "",
-            ),
-            f"{status}_year": (
-                status,
-                "registered_at, valid_from, valid_to, region, sector, category,"
-                " requester_role, service, status, outcome, education_status,"
-                " days_from_registration",
-                "",
-            ),
-            # The stock at a moment: the intervals of open cases that are
-            # current, and those that ended after the moment. Two partial
-            # indexes, which the stock query's conditions imply on both stores
-            # (with one index over both, PostgreSQL misjudges and scans all).
-            f"{status}_open_now": (
-                status,
-                "status, valid_from, registered_at, region, valid_from_on,"
-                " category, at_home_since, consultant_id, valid_to",
-                f" WHERE valid_to IS NULL AND {OPEN_SQL}",
-            ),
-            f"{status}_open_then": (
-                status,
-                "valid_to, status, valid_from, registered_at, region, valid_from_on,"
-                " category, at_home_since, consultant_id",
-                f" WHERE valid_to IS NOT NULL AND {OPEN_SQL}",
-            ),
-        }
-        for name, (table, columns, where) in indexes.items():
-            tx.execute(
-                "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + columns + ")" + where,
-                t=table,
-                i=name,
-            )
-        for base, key in COUNTER_KEYS.items():
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS {t} ("
-                + "".join(f" {c} TEXT NOT NULL," for c in key if c != "days")
-                + (" days INTEGER NOT NULL," if "days" in key else "")
-                + f" n INTEGER NOT NULL, PRIMARY KEY ({', '.join(key)}))",
-                t=self.table(base),
-            )
-        self._count_existing_cases(tx)
-
-    def _count_existing_cases(self, tx: Tx) -> None:
-        """Fill empty counters from the case rows, when a version built before
-        the counters existed gains them (every case holds a year counter, so
-        empty counters beside case rows can only mean that). A chunk of cases
-        at a time; the runner holds the read model's set-up lock meanwhile.
-        Runners of the code before the counters must have stopped: cases they
-        change later would not be counted."""
-        if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=self.table(COUNTED)):
-            return
-        cases = self.table("dashboard_cases")
-        after = ""
-        while True:
-            rows = tx.fetchall(
-                f"SELECT {', '.join(CASE_COLUMNS)} FROM {{t}} WHERE case_id > %s"
-                " ORDER BY case_id LIMIT 20000",
-                (after,),
-                t=cases,
-            )
-            if not rows:
-                return
-            found = (dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
-            self._add_counts(tx, count_keys(found))
-            after = rows[-1][0]
+        create_tables(tx, self.table_names)
+        count_existing_cases(tx, self.table_names)
 
     def preload(self, tx: Tx, events: Sequence[Any]) -> None:
         ids = {e.originator_id for e in events if isinstance(e, CASE_EVENTS)}
@@ -362,36 +134,12 @@ class DashboardProjection(Projection):
         insert_rows(tx, status, INTERVAL_COLUMNS, map(INTERVAL_VALUES, self.opened))
         change = count_keys(self.by_id.values())
         change.subtract(self.held)
-        self._add_counts(tx, change)
+        add_counts(tx, self.table_names, change)
         self._clear()
 
     def _clear(self) -> None:
         self.registered, self.opened, self.current, self.closed = [], [], {}, {}
         self.held = Counter()
-
-    def _add_counts(self, tx: Tx, change: Counter[CounterKey]) -> None:
-        """Add each key's change to its counter; a counter down to 0 goes, so
-        the tables hold the same rows however the events were batched."""
-        for base, columns in COUNTER_KEYS.items():
-            added = [(*k, n) for (b, k), n in change.items() if b == base and n]
-            if not added:
-                continue
-            names = ", ".join(columns)
-            marks = ", ".join(["%s"] * (len(columns) + 1))
-            tx.executemany(
-                f"INSERT INTO {{t}} ({names}, n) VALUES ({marks})"
-                f" ON CONFLICT ({names}) DO UPDATE SET n = {{t}}.n + excluded.n",
-                added,
-                t=self.table(base),
-            )
-            lowered = [k for (b, k), n in change.items() if b == base and n < 0]
-            tx.executemany(
-                "DELETE FROM {t} WHERE "
-                + " AND ".join(f"{c} = %s" for c in columns)
-                + " AND n = 0",
-                lowered,
-                t=self.table(base),
-            )
 
     def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
         """Every row in a fixed order (the counters by their whole key)."""

@@ -1,102 +1,27 @@
 """The dashboard's queries: a school year's figures, now or as they stood at any
 past moment, read from the tables ``projections.dashboard`` maintains (see there
-for what the tables hold); and the pure helpers they use (school years,
-percentiles).
+for what the tables hold). The rows read are made into figures by the pure
+functions of ``projections.figures``.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from fractions import Fraction
 from typing import Any
 
-from domain.deadlines import THUISZITTER_MONTHS, add_months
-from domain.values import (
-    OPEN_STATUSES,
-    Category,
-    EducationStatus,
-    IntakeDecision,
-    Outcome,
-    Region,
-    RequesterRole,
-    Sector,
-    Service,
-    Status,
-)
+from domain.values import Category
 from domain.zone import AMSTERDAM, local_date
+from projections.base import versioned_tables
+from projections.dashboard_tables import OPEN_SQL, TABLES, YEAR_COLUMNS
+from projections.figures import (
+    duration_figures,
+    school_year_bounds,
+    stock_figures,
+    year_figures,
+)
 from storage.db import SQLiteTx, Tx
-
-# --- school years and percentiles (pure) ------------------------------------------
-
-SCHOOL_YEAR = re.compile(r"([0-9]{4})-([0-9]{4})")
-
-
-def school_year_of(day: date) -> str:
-    """The school year (1 August to 31 July) a day falls in, such as "2026-2027"."""
-    first = day.year if day.month >= 8 else day.year - 1
-    return f"{first}-{first + 1}"
-
-
-def school_year_bounds(label: str) -> tuple[date, date]:
-    """The first and the last day (1 August, 31 July) of a school year "YYYY-YYYY"."""
-    match = SCHOOL_YEAR.fullmatch(label) if isinstance(label, str) else None
-    if match is None or int(match[2]) != int(match[1]) + 1 or int(match[1]) < 1:
-        raise ValueError(
-            f"school year {label!r} is not two consecutive years written as "
-            "'YYYY-YYYY', such as '2026-2027'"
-        )
-    first = int(match[1])
-    return date(first, 8, 1), date(first + 1, 7, 31)
-
-
-def percentile(counts: Mapping[int, int], p: int) -> float | None:
-    """The p-th percentile of values given as value -> how often; None when empty.
-
-    Linear interpolation between the closest ranks (Excel's PERCENTILE.INC,
-    PostgreSQL's percentile_cont, numpy's default): the median of an even number
-    of values is the mean of the middle two. Computed exactly, then made a float.
-    """
-    if not 0 <= p <= 100:
-        raise ValueError(f"percentile {p} is not between 0 and 100")
-    items = sorted((v, n) for v, n in counts.items() if n > 0)
-    total = sum(n for _, n in items)
-    if total == 0:
-        return None
-    rank = Fraction((total - 1) * p, 100)
-    lower = int(rank)
-    low = _nth(items, lower)
-    if rank == lower:
-        return float(low)
-    return float(low + (rank - lower) * (_nth(items, lower + 1) - low))
-
-
-def _nth(items: list[tuple[int, int]], index: int) -> int:
-    """The value at 0-based ``index`` of the sorted values a histogram stands for."""
-    seen = 0
-    for value, n in items:
-        seen += n
-        if index < seen:
-            return value
-    raise IndexError(index)
-
-
-def duration_summary(counts: Mapping[int, int]) -> dict[str, Any]:
-    """How many, and the median and 90th percentile, of durations in days."""
-    return {
-        "count": sum(counts.values()),
-        "median_days": percentile(counts, 50),
-        "p90_days": percentile(counts, 90),
-    }
-
-
-OPEN = tuple(sorted(str(s) for s in OPEN_STATUSES))
-# Written out (not as parameters) so that the partial indexes apply.
-OPEN_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
-
-# --- queries ------------------------------------------------------------------------
 
 AT_MOMENT = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
 IN_YEAR = "registered_at >= %s AND registered_at < %s AND registered_at <= %s"
@@ -112,31 +37,6 @@ def _aware(moment: datetime, name: str) -> datetime:
     return moment
 
 
-def _tally(known: Iterable[str], counts: Mapping[str | None, int]) -> dict[str, int]:
-    """Every known value (0 when absent) in a fixed order, then any other seen."""
-    result = dict.fromkeys(known, 0)
-    for key, n in sorted(counts.items(), key=lambda kv: str(kv[0])):
-        if key is not None:
-            result[key] = result.get(key, 0) + n
-    return result
-
-
-# The counters of the figures now (``projections.dashboard``): base table -> key
-# columns. ``school_year`` is the case's registration school year.
-# The columns the year's figures tally: fixed facts, then the state.
-YEAR_COLUMNS = (
-    *("region", "sector", "category", "requester_role", "service"),
-    *("status", "outcome", "education_status"),
-)
-COUNTER_KEYS: dict[str, tuple[str, ...]] = {
-    "dashboard_year_tallies": ("school_year", "region", "tallied", "value"),
-    "dashboard_duration_counts": (
-        *("school_year", "region"),
-        *("milestone", "decision", "days"),
-    ),
-    "dashboard_stock_counts": ("school_year", "region", "kind", "item"),
-}
-MILESTONES = ("intake", "assignment", "first_contact", "closing")
 # What the figures are made of, either way: the year's tallies by column, the
 # durations' rows (milestone, decision, days, n) and the stock's rows (kind,
 # key, since, n).
@@ -162,10 +62,7 @@ class DashboardView:
 
     @classmethod
     def of(cls, version: int) -> DashboardView:
-        from projections.dashboard import DashboardProjection  # (it imports this)
-
-        projection = DashboardProjection(version)
-        return cls({base: projection.table(base) for base in projection.tables})
+        return cls(versioned_tables(TABLES, version))
 
     def figures(
         self,
@@ -209,11 +106,11 @@ class DashboardView:
         else:
             rows = self._at_moment(tx, first, last, moment.timestamp(), region)
         tallies, duration_rows, stock_rows = rows
-        figures.update(_year_figures(tallies))
-        figures["durations"], figures["intake_outcomes"] = _duration_figures(
+        figures.update(year_figures(tallies))
+        figures["durations"], figures["intake_outcomes"] = duration_figures(
             duration_rows
         )
-        figures.update(_stock_figures(stock_rows, today, capacities))
+        figures.update(stock_figures(stock_rows, today, capacities))
         return figures
 
     # --- now: the counters ------------------------------------------------------------
@@ -376,105 +273,3 @@ class DashboardView:
             ),
             s=self.status,
         )
-
-
-# --- the figures from rows, either way ------------------------------------------------
-
-
-def _year_figures(tallies: Mapping[str, Counter[str | None]]) -> dict[str, Any]:
-    """The year's cases by their fixed facts and their state: how many cases
-    had each value of each tallied column (outcome and education status are
-    None but while a case is closed)."""
-    by_status = _tally((str(s) for s in Status), tallies["status"])
-    return {
-        "registered": sum(by_status.values()),
-        "open": sum(by_status[s] for s in OPEN),
-        "closed": by_status[Status.CLOSED],
-        "ended": sum(n for s, n in by_status.items() if s not in OPEN),
-        "by_status": by_status,
-        "by_region": _tally((str(r) for r in Region), tallies["region"]),
-        "by_sector": _tally((str(s) for s in Sector), tallies["sector"]),
-        "by_category": _tally((str(c) for c in Category), tallies["category"]),
-        "by_requester_role": _tally(
-            (str(r) for r in RequesterRole), tallies["requester_role"]
-        ),
-        "by_service": _tally((str(s) for s in Service), tallies["service"]),
-        "outcomes": _tally((str(o) for o in Outcome), tallies["outcome"]),
-        "education_status_at_closing": _tally(
-            (str(e) for e in EducationStatus), tallies["education_status"]
-        ),
-    }
-
-
-def _duration_figures(
-    rows: Iterable[tuple[Any, ...]],
-) -> tuple[dict[str, Any], dict[str, int]]:
-    """Durations as histograms (few distinct values, so percentiles are exact):
-    rows of milestone, intake decision, days and how many cases."""
-    histograms: dict[str, Counter[int]] = {k: Counter() for k in MILESTONES}
-    decisions: Counter[str | None] = Counter()
-    for kind, decision, days, n in rows:
-        histograms[str(kind)][int(days)] += int(n)
-        if kind == "intake":
-            decisions[decision] += int(n)
-    durations = {
-        f"to_{kind}": duration_summary(histogram)
-        for kind, histogram in histograms.items()
-    }
-    return durations, _tally((str(d) for d in IntakeDecision), decisions)
-
-
-def _stock_figures(
-    rows: Iterable[tuple[Any, ...]],
-    today: date,
-    capacities: Mapping[str, int] | None,
-) -> dict[str, Any]:
-    """The open cases: rows of ('queue', region, since, n), ('home', at home
-    since, None, n) and ('consultant', consultant id, None, n)."""
-    queues: dict[str, Counter[int]] = {}
-    at_home: Counter[int] = Counter()
-    thuiszitters = past_mark = 0
-    per_consultant: dict[str, int] = {}
-    for kind, key, since, n in rows:
-        n = int(n)
-        if not n:
-            continue
-        if kind == "queue":
-            waited = max(0, (today - date.fromisoformat(since)).days)
-            queues.setdefault(str(key), Counter())[waited] += n
-        elif kind == "home":
-            thuiszitters += n
-            if key is not None:
-                home_since = date.fromisoformat(key)
-                at_home[max(0, (today - home_since).days)] += n
-                if today > add_months(home_since, THUISZITTER_MONTHS):
-                    past_mark += n
-        else:
-            per_consultant[str(key)] = n
-    everyone: Counter[int] = sum(queues.values(), Counter())
-    return {
-        "waiting_queue": {r: _queue_summary(queues[r]) for r in sorted(queues)},
-        "waiting_total": _queue_summary(everyone),
-        "thuiszitters": {
-            "count": thuiszitters,
-            "median_days_at_home": percentile(at_home, 50),
-            "max_days_at_home": max(at_home) if at_home else None,
-            "past_3_months": past_mark,
-        },
-        "open_per_consultant": [
-            {
-                "consultant_id": c,
-                "open": n,
-                "capacity": None if capacities is None else capacities.get(c),
-            }
-            for c, n in sorted(per_consultant.items(), key=lambda i: (-i[1], i[0]))
-        ],
-    }
-
-
-def _queue_summary(waited: Mapping[int, int]) -> dict[str, Any]:
-    return {
-        "count": sum(waited.values()),
-        "oldest_days": max(waited) if waited else None,
-        "median_days": percentile(waited, 50),
-    }

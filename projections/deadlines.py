@@ -5,6 +5,7 @@ the aggregate moves its own), and one row per (case, clock) holds what
 ``compute_deadlines`` says of it. A clock's state also changes with the day
 alone (running, then at risk, then missed), so ``refresh`` recomputes the
 clocks that can still change, for the deadline watcher to call once a day.
+The queries on the two tables are in ``projections.deadlines_view``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, ClassVar, Literal, cast
-from uuid import UUID
 
 from domain.calendar import WorkingDayCalendar
 from domain.case import Case
@@ -28,14 +28,10 @@ from domain.deadlines import (
 )
 from domain.timeline import Timeline, next_timeline
 from domain.zone import local_date
-from projections.base import (
-    STATE_TABLE,
-    DispatchMethod,
-    Projection,
-    RowBatch,
-    select_in,
-)
-from projections.case_list import timeline_from_json, timeline_to_json
+from projections.base import DispatchMethod, Projection, RowBatch, select_in
+from projections.codecs import iso_day, timeline_from_json, timeline_to_json
+from projections.deadlines_view import TABLES, DeadlinesView
+from projections.state import hold
 from storage.db import Database, Tx
 
 # The columns of the two tables, in order.
@@ -67,8 +63,6 @@ UPSERT_CLOCK = (
     + ", ".join(f"{c} = excluded.{c}" for c in CLOCK_COLUMNS[2:])
 )
 CASE_EVENTS = (Case.Event, Case.Registered)
-# The clocks in the order compute_deadlines gives them.
-CLOCKS = ("intake", "first_contact", "thuiszitter_3_months", "gpo_window")
 AT_RISK_WORKING_DAYS = 2
 # A clock due later than this many days after today cannot turn at risk today:
 # the calendar-day clocks look at most 14 days ahead, and any 7 days in a row
@@ -110,10 +104,6 @@ class DeadlineRules:
         )
 
 
-def _day(d: date | None) -> str | None:
-    return None if d is None else d.isoformat()
-
-
 class DeadlinesProjection(Projection):
     """Maintains ``deadline_cases_v<N>`` and ``deadlines_v<N>``; no personal data.
 
@@ -122,7 +112,7 @@ class DeadlinesProjection(Projection):
     """
 
     name = "deadlines"
-    tables = ("deadline_cases", "deadlines")
+    tables = TABLES
     rules: ClassVar[DeadlineRules] = DeadlineRules()
 
     @classmethod
@@ -242,8 +232,8 @@ class DeadlinesProjection(Projection):
                     case_id,
                     d.name,
                     d.started_on.isoformat(),
-                    _day(d.due),
-                    _day(d.met_on),
+                    iso_day(d.due),
+                    iso_day(d.met_on),
                     str(d.state),
                     region,
                     consultant,
@@ -345,16 +335,10 @@ class DeadlinesProjection(Projection):
         clock has no due date, a met one has stopped, a missed one stays so).
 
         It first locks this version's tracking row, as the runner does for each
-        batch (a no-op update, which locks on PostgreSQL and is harmless on
-        SQLite, where writers are serialised anyway), so a refresh never
-        interleaves with a batch; each update also holds only if its row is
-        still as it was read.
+        batch (``hold``), so a refresh never interleaves with a batch;
+        each update also holds only if its row is still as it was read.
         """
-        tx.execute(
-            "UPDATE {t} SET position = position WHERE name = %s AND version = %s",
-            (self.name, self.version),
-            t=STATE_TABLE,
-        )
+        hold(tx, self.name, self.version)
         deadlines, cases = self.table("deadlines"), self.table("deadline_cases")
         rows = tx.fetchall(
             "SELECT d.case_id, d.clock, d.state, d.due, c.timeline"
@@ -389,146 +373,6 @@ class DeadlinesProjection(Projection):
                 )
             )
         return changed
-
-
-# --- queries ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClockRow:
-    """One clock of one case as the read model holds it."""
-
-    case_id: str
-    reference: str
-    clock: str
-    started_on: date
-    due: date | None
-    met_on: date | None
-    state: ClockState
-    region: str
-    consultant_id: str | None
-    case_open: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "reference": self.reference,
-            "clock": self.clock,
-            "started_on": self.started_on.isoformat(),
-            "due": _day(self.due),
-            "met_on": _day(self.met_on),
-            "state": str(self.state),
-            "region": self.region,
-            "consultant_id": self.consultant_id,
-            "case_open": self.case_open,
-        }
-
-
-_SELECT = (
-    "SELECT d.case_id, c.reference, d.clock, d.started_on, d.due, d.met_on,"
-    " d.state, d.region, d.consultant_id, c.is_open"
-    " FROM {d} d JOIN {c} c ON c.case_id = d.case_id"
-)
-
-
-def _row(r: tuple[Any, ...]) -> ClockRow:
-    def day(value: str | None) -> date | None:
-        return None if value is None else date.fromisoformat(value)
-
-    started_on = day(r[3])
-    assert started_on is not None
-    return ClockRow(
-        case_id=str(r[0]),
-        reference=str(r[1]),
-        clock=str(r[2]),
-        started_on=started_on,
-        due=day(r[4]),
-        met_on=day(r[5]),
-        state=ClockState(r[6]),
-        region=str(r[7]),
-        consultant_id=None if r[8] is None else str(r[8]),
-        case_open=bool(r[9]),
-    )
-
-
-class DeadlinesView:
-    """Queries on one version of the deadlines read model."""
-
-    def __init__(self, tables: Mapping[str, str]) -> None:
-        """``tables``: each base name of DeadlinesProjection.tables to its table."""
-        self.cases = tables["deadline_cases"]
-        self.deadlines = tables["deadlines"]
-
-    @classmethod
-    def for_version(cls, version: int) -> DeadlinesView:
-        projection = DeadlinesProjection(version)
-        return cls({base: projection.table(base) for base in projection.tables})
-
-    def _fetch(
-        self, tx: Tx, where: Iterable[str], params: list[Any], tail: str = ""
-    ) -> list[ClockRow]:
-        sql = _SELECT
-        conditions = list(where)
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
-        rows = tx.fetchall(sql + tail, params, d=self.deadlines, c=self.cases)
-        return [_row(r) for r in rows]
-
-    def for_case(self, tx: Tx, case_id: str | UUID) -> list[ClockRow]:
-        """The case's clocks in their fixed order; empty for an unknown case."""
-        rows = self._fetch(tx, ["d.case_id = %s"], [str(case_id)])
-        return sorted(rows, key=lambda r: CLOCKS.index(r.clock))
-
-    def missed_or_at_risk(
-        self,
-        tx: Tx,
-        *,
-        region: str | None = None,
-        consultant_id: str | UUID | None = None,
-        limit: int = 100,
-    ) -> list[ClockRow]:
-        """Open cases' clocks still waiting for their event that are missed or
-        about to be, earliest due first (so the longest overdue lead). A clock
-        whose event came too late stays missed, but needs no one's action."""
-        where = ["c.is_open = 1", "d.met_on IS NULL", "d.state IN (%s, %s)"]
-        params: list[Any] = [str(ClockState.MISSED), str(ClockState.AT_RISK)]
-        if region is not None:
-            where.append("d.region = %s")
-            params.append(region)
-        if consultant_id is not None:
-            where.append("d.consultant_id = %s")
-            params.append(str(consultant_id))
-        params.append(limit)
-        return self._fetch(
-            tx, where, params, " ORDER BY d.due, d.case_id, d.clock LIMIT %s"
-        )
-
-    def counts(
-        self, tx: Tx, region: str | None = None, *, open_only: bool = True
-    ) -> dict[str, dict[str, int]]:
-        """Clocks per name and state, every name and state present (zero when none).
-
-        Open cases only unless ``open_only`` is False: the clocks of ended cases
-        stay (met or missed) for the record, but are no longer watched.
-        """
-        where: list[str] = []
-        params: list[Any] = []
-        if open_only:
-            where.append("c.is_open = 1")
-        if region is not None:
-            where.append("d.region = %s")
-            params.append(region)
-        sql = "SELECT d.clock, d.state, COUNT(*) FROM {d} d JOIN {c} c"
-        sql += " ON c.case_id = d.case_id"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " GROUP BY d.clock, d.state"
-        found = tx.fetchall(sql, params, d=self.deadlines, c=self.cases)
-        counts = {name: {str(s): 0 for s in ClockState} for name in CLOCKS}
-        for clock, state, n in found:
-            counts.setdefault(str(clock), {str(s): 0 for s in ClockState})
-            counts[str(clock)][str(state)] = int(n)
-        return counts
 
 
 DeadlinesProjection.view_class = DeadlinesView

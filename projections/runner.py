@@ -22,15 +22,9 @@ from eventsourcing.utils import get_topic
 
 from domain.sealing import LeftSealed
 from domain.service import CaseService
-from projections.base import (
-    BUILDING,
-    RETIRED,
-    SERVING,
-    STATE_TABLE,
-    Projection,
-    checksum,
-    create_state_table,
-)
+from projections import state
+from projections.base import Projection
+from projections.state import BUILDING, RETIRED, SERVING
 from storage.db import Database, PostgresTx, Tx
 
 DEFAULT_BATCH = 1000
@@ -73,7 +67,7 @@ class ProjectionRunner:
         self.db = db
         self.projection_class = projection_class
         self.batch_size = batch_size
-        create_state_table(db)
+        state.create_state_table(db)
         with db.transaction() as tx:
             if isinstance(tx, PostgresTx):
                 # One process at a time sets a read model up (creates its
@@ -83,21 +77,17 @@ class ProjectionRunner:
                     (f"dossier:projection:{projection_class.name}",),
                 )
             if version is None:
-                version = serving_version(tx, projection_class.name)
+                version = state.serving_version(tx, projection_class.name)
             if version is None:
                 version = 1
-                insert_state(tx, projection_class.name, version, SERVING)
+                state.insert_state(tx, projection_class.name, version, SERVING)
             self.projection = projection_class(version)
             self.projection.create_tables(tx, db)
-            row = tx.fetchone(
-                "SELECT position FROM {t} WHERE name = %s AND version = %s",
-                (projection_class.name, version),
-                t=STATE_TABLE,
-            )
-            if row is None:
-                insert_state(tx, projection_class.name, version, BUILDING)
-                row = (0,)
-        self.position: int = int(row[0])
+            position = state.position_of(tx, projection_class.name, version)
+            if position is None:
+                state.insert_state(tx, projection_class.name, version, BUILDING)
+                position = 0
+        self.position: int = position
         # Topics whose personal values are opened: None for all, empty for none.
         self._opened_topics: set[str] | None = set()
         if projection_class.needs_personal_data:
@@ -141,16 +131,11 @@ class ProjectionRunner:
         self, tx: Tx, notifications: Sequence[Notification], events: Sequence[Any]
     ) -> None:
         """Apply decoded events and move the position, in the caller's transaction."""
-        row = tx.fetchone(
-            "SELECT position, status FROM {t} WHERE name = %s AND version = %s"
-            + (" FOR UPDATE" if self.db.dialect == "postgres" else ""),
-            (self.name, self.version),
-            t=STATE_TABLE,
-        )
-        if row is not None and row[1] == RETIRED:
+        found = state.tracked(tx, self.name, self.version)
+        if found is not None and found[1] == RETIRED:
             raise VersionRetired(f"{self.name} v{self.version}")
-        if row is None or int(row[0]) != self.position:
-            self.position = int(row[0]) if row else self.position
+        if found is None or found[0] != self.position:
+            self.position = found[0] if found else self.position
             raise PositionMoved(self.name)
         projection = self.projection
         projection.preload(tx, events)
@@ -159,11 +144,24 @@ class ProjectionRunner:
             if event is not None:
                 projection.handle(event, notification.id, tx)
         projection.end_batch(tx)
-        tx.execute(
-            "UPDATE {t} SET position = %s WHERE name = %s AND version = %s",
-            (notifications[-1].id, self.name, self.version),
-            t=STATE_TABLE,
-        )
+        state.set_position(tx, self.name, self.version, notifications[-1].id)
+
+    def finish_in(self, tx: Tx, head: int) -> None:
+        """Bring this runner to ``head`` inside an open transaction (a rebuild's
+        switch). A live runner may have moved the position since this one read
+        it: ``apply`` then reloads it (and from there on this transaction holds
+        the row, so it moves no more)."""
+        while self.position < head:
+            notifications = self.service.recorder.select_notifications(
+                start=self.position + 1, limit=self.batch_size, stop=head
+            )
+            if not notifications:
+                break
+            try:
+                self.apply(tx, notifications, self._decode(notifications))
+            except PositionMoved:
+                continue
+            self.position = notifications[-1].id
 
     def _decode(self, notifications: Sequence[Notification]) -> list[Any]:
         """Decode the events the projection handles; the others stay undecoded
@@ -249,17 +247,13 @@ class ProjectionRunner:
     def follow_serving_version(self) -> None:
         """Switch to the version that serves now (after a rebuild elsewhere)."""
         with self.db.transaction() as tx:
-            version = serving_version(tx, self.name)
+            version = state.serving_version(tx, self.name)
             if version is None or version == self.version:
                 return
-            row = tx.fetchone(
-                "SELECT position FROM {t} WHERE name = %s AND version = %s",
-                (self.name, version),
-                t=STATE_TABLE,
-            )
+            position = state.position_of(tx, self.name, version)
         with self._progress:
             self.projection = self.projection_class(version)
-            self.position = int(row[0]) if row else 0
+            self.position = position or 0
             self._progress.notify_all()
 
     # --- read-your-writes and lag ---------------------------------------------
@@ -285,205 +279,6 @@ class ProjectionRunner:
             head=head,
             seconds=time.monotonic() - self._caught_up_at if behind else 0.0,
         )
-
-
-# --- versions -------------------------------------------------------------------------
-
-
-def insert_state(tx: Tx, name: str, version: int, status: str) -> None:
-    tx.execute(
-        "INSERT INTO {t} (name, version, position, status) VALUES (%s, %s, 0, %s)",
-        (name, version, status),
-        t=STATE_TABLE,
-    )
-
-
-def serving_version(tx: Tx, name: str) -> int | None:
-    row = tx.fetchone(
-        "SELECT version FROM {t} WHERE name = %s AND status = %s",
-        (name, SERVING),
-        t=STATE_TABLE,
-    )
-    return int(row[0]) if row else None
-
-
-def positions(db: Database) -> list[tuple[str, int, int, str]]:
-    """(name, version, position, status) of every projection version."""
-    create_state_table(db)
-    with db.reading() as tx:
-        rows = tx.fetchall(
-            "SELECT name, version, position, status FROM {t} ORDER BY name, version",
-            t=STATE_TABLE,
-        )
-    return [(str(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
-
-
-@dataclass(frozen=True)
-class RebuildReport:
-    name: str
-    old_version: int | None
-    new_version: int
-    position: int
-    rows: int
-    checksum: str
-    compared_with_old: bool
-    seconds: float
-
-
-class RebuildMismatch(Exception):
-    """The rebuilt version disagrees with the serving one; nothing was switched."""
-
-
-def rebuild(
-    service: CaseService,
-    db: Database,
-    projection_class: type[Projection],
-    *,
-    batch_size: int = 5000,
-    on_batch: Callable[[int, int], None] | None = None,
-    compare: bool = True,
-) -> RebuildReport:
-    """Build a new version beside the serving one, verify it, switch atomically.
-
-    Readers keep reading the serving version throughout. Verification brings
-    both versions to the same log position inside the switching transaction and
-    compares a checksum over every row (``compare=False`` when the projection's
-    logic changed on purpose and the old version is known to differ).
-    """
-    started = time.monotonic()
-    name = projection_class.name
-    create_state_table(db)
-    with db.transaction() as tx:
-        old = serving_version(tx, name)
-        latest = tx.fetchone(
-            "SELECT MAX(version) FROM {t} WHERE name = %s", (name,), t=STATE_TABLE
-        )
-        new = int(latest[0]) + 1 if latest and latest[0] is not None else 1
-        insert_state(tx, name, new, BUILDING if old is not None else SERVING)
-    builder = ProjectionRunner(
-        service, db, projection_class, version=new, batch_size=batch_size
-    )
-    try:
-        builder.catch_up(on_batch=on_batch)
-        if old is None:
-            return _report(builder, None, db, False, started)
-        serving = ProjectionRunner(service, db, projection_class, version=old)
-        _switch(service, db, builder, serving, compare)
-    except BaseException:
-        # Nothing switched: drop the version that was built.
-        with db.transaction() as tx:
-            builder.projection.drop_tables(tx)
-            tx.execute(
-                "DELETE FROM {t} WHERE name = %s AND version = %s",
-                (name, new),
-                t=STATE_TABLE,
-            )
-        raise
-    return _report(builder, old, db, compare, started)
-
-
-def _switch(
-    service: CaseService,
-    db: Database,
-    builder: ProjectionRunner,
-    serving: ProjectionRunner,
-    compare: bool,
-) -> None:
-    name, new, old = builder.name, builder.version, serving.version
-    with db.transaction() as tx:
-        # Lock both state rows first: no other runner advances either while we
-        # switch. Only then read where each stands and where the log ends (a
-        # live runner may have gone past the head we saw before the lock).
-        lock = " FOR UPDATE" if db.dialect == "postgres" else ""
-        for runner in (builder, serving):
-            row = tx.fetchone(
-                "SELECT position FROM {t} WHERE name = %s AND version = %s" + lock,
-                (name, runner.version),
-                t=STATE_TABLE,
-            )
-            runner.position = int(row[0]) if row else runner.position
-        head = max(
-            service.recorder.max_notification_id() or 0,
-            builder.position,
-            serving.position,
-        )
-        for runner in (builder, serving):
-            _finish_in(tx, runner, head)
-        if compare:
-            new_sum = checksum(builder.projection.checksum_rows(tx))
-            old_sum = checksum(serving.projection.checksum_rows(tx))
-            if new_sum != old_sum:
-                raise RebuildMismatch(
-                    f"{name} v{new} has {new_sum[0]} rows, checksum {new_sum[1][:12]}; "
-                    f"serving v{old} has {old_sum[0]} rows, {old_sum[1][:12]}"
-                )
-        tx.execute(
-            "UPDATE {t} SET status = %s WHERE name = %s AND version = %s",
-            (RETIRED, name, old),
-            t=STATE_TABLE,
-        )
-        tx.execute(
-            "UPDATE {t} SET status = %s WHERE name = %s AND version = %s",
-            (SERVING, name, new),
-            t=STATE_TABLE,
-        )
-
-
-def _finish_in(tx: Tx, runner: ProjectionRunner, head: int) -> None:
-    """Bring a runner to ``head`` inside an open transaction. A live runner may
-    have moved the position since this one read it: ``apply`` then reloads it
-    (and from there on this transaction holds the row, so it moves no more)."""
-    while runner.position < head:
-        notifications = runner.service.recorder.select_notifications(
-            start=runner.position + 1, limit=runner.batch_size, stop=head
-        )
-        if not notifications:
-            break
-        try:
-            runner.apply(tx, notifications, runner._decode(notifications))
-        except PositionMoved:
-            continue
-        runner.position = notifications[-1].id
-
-
-def drop_retired(db: Database, projection_class: type[Projection]) -> list[int]:
-    """Drop the tables of retired versions (once no reader can still use them)."""
-    with db.transaction() as tx:
-        rows = tx.fetchall(
-            "SELECT version FROM {t} WHERE name = %s AND status = %s",
-            (projection_class.name, RETIRED),
-            t=STATE_TABLE,
-        )
-        versions = [int(r[0]) for r in rows]
-        for version in versions:
-            projection_class(version).drop_tables(tx)
-            tx.execute(
-                "DELETE FROM {t} WHERE name = %s AND version = %s",
-                (projection_class.name, version),
-                t=STATE_TABLE,
-            )
-    return versions
-
-
-def _report(
-    builder: ProjectionRunner,
-    old: int | None,
-    db: Database,
-    compared: bool,
-    started: float,
-) -> RebuildReport:
-    with db.reading() as tx:
-        rows, digest = checksum(builder.projection.checksum_rows(tx))
-    return RebuildReport(
-        name=builder.name,
-        old_version=old,
-        new_version=builder.version,
-        position=builder.position,
-        rows=rows,
-        checksum=digest,
-        compared_with_old=compared,
-        seconds=time.monotonic() - started,
-    )
 
 
 def subclasses(cls: type) -> set[type]:

@@ -26,7 +26,8 @@ from api.schemas import (
 from domain.errors import NotPermitted
 from domain.permissions import Command, Read
 from domain.values import Role
-from projections.case_list import BadCursor, CaseFilter, CaseListProjection
+from projections.case_list import CaseFilter, CaseListProjection
+from projections.cursors import BadCursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 

@@ -14,8 +14,9 @@ from api.reads import serving_view
 from domain.permissions import Read
 from domain.values import Region
 from domain.zone import local_date
-from projections.dashboard import DashboardProjection, school_year_of
+from projections.dashboard import DashboardProjection
 from projections.deadlines import DeadlinesProjection
+from projections.figures import school_year_of
 from projections.workload import WorkloadProjection
 
 router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
@@ -58,17 +59,7 @@ def dashboard(
             raise Problem(
                 422, "invalid-request", "Invalid request", str(error)
             ) from None
-    if as_of is not None:
-        # The deadline clocks are kept as they stand now, not with their past:
-        # said in the answer rather than left out without a word.
-        figures["deadlines"] = None
-        figures["deadlines_to_watch"] = None
-        figures["not_available"] = {
-            name: "the deadline clocks are kept for the present only; "
-            "ask without as_of for them"
-            for name in ("deadlines", "deadlines_to_watch")
-        }
-    else:
+    if as_of is None:
         deadlines, _ = serving_view(container, DeadlinesProjection, None)
         with container.db.reading() as tx:
             figures["deadlines"] = deadlines.counts(tx, region)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ContainerDep
-from projections.runner import positions
+from projections.state import positions
 
 router = APIRouter(tags=["operations"])
 STALL_SECONDS = 60.0

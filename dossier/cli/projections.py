@@ -17,14 +17,10 @@ from rich.table import Table
 
 from dossier.bootstrap import build_read_database
 from dossier.cli.common import err, fail, out, session
+from projections.rebuild import RebuildMismatch, drop_retired, rebuild
 from projections.registry import all_projections, resolve
-from projections.runner import (
-    ProjectionRunner,
-    RebuildMismatch,
-    drop_retired,
-    positions,
-    rebuild,
-)
+from projections.runner import ProjectionRunner
+from projections.state import positions
 
 projections_app = typer.Typer(
     help="Read models: status, rebuild.", no_args_is_help=True

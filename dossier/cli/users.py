@@ -12,7 +12,7 @@ from domain.errors import ConsultantNotFound
 from domain.values import Role
 from dossier.bootstrap import build_read_database
 from dossier.cli.common import fail, out, read_database, session
-from projections.runner import serving_version
+from projections.state import serving_version
 from projections.workload import WorkloadView
 from storage.db import Database
 from storage.users import USER_ROLES, UserError, UserStore

@@ -14,7 +14,7 @@ import pytest
 
 from domain.values import Role
 from domain.zone import local_date
-from projections.dashboard import school_year_of
+from projections.figures import school_year_of
 from tests.e2e.helpers import (
     CASES,
     CLOSURE,

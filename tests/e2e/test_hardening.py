@@ -3,8 +3,11 @@ never a 500; the headers every answer carries; bodies bounded while read."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -84,6 +87,36 @@ def test_a_dashboard_as_of_a_moment_says_its_deadlines_are_not_available(
     assert figures["deadlines"] is None
     assert figures["deadlines_to_watch"] is None
     assert set(figures["not_available"]) == {"deadlines", "deadlines_to_watch"}
+
+
+def opaque_cursor(value: Any) -> str:
+    """A cursor made the way the service makes one, from any JSON value."""
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "value"),
+    [
+        (CASES, "coordinator", [1, "\u0000"]),
+        (CASES, "coordinator", [1, "\ud800"]),
+        (CASES, "coordinator", [2**70, "x"]),
+        ("/api/v1/audit/trail", "auditor", [1, "c:" + "9" * 40]),
+        ("/api/v1/audit/trail", "auditor", [1, "r:\u00b2"]),
+        ("/api/v1/audit/trail", "auditor", [1, "c:\ud800"]),
+    ],
+)
+def test_a_cursor_not_handed_out_answers_422(
+    api: Api, path: str, role: str, value: Any
+) -> None:
+    case = api.register()
+    response = api.client(role).get(
+        path,
+        params={"cursor": opaque_cursor(value), "min_position": case["log_position"]},
+    )
+
+    problem = assert_problem(response, 422)
+    assert "\x00" not in problem["detail"]
 
 
 def test_a_consultant_s_active_flag_must_be_a_json_boolean(api: Api) -> None:

@@ -20,8 +20,9 @@ import pytest
 
 from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
+from projections.rebuild import rebuild
 from projections.registry import all_projections
-from projections.runner import ProjectionRunner, rebuild
+from projections.runner import ProjectionRunner
 from tests.e2e.conftest import Server, start_server
 from tests.e2e.helpers import registration
 from tests.support import processes

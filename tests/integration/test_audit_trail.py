@@ -25,16 +25,17 @@ from domain.values import (
     Service,
     Step,
 )
-from projections.audit_trail import (
+from projections.audit_access_log import (
     ACCESS_LOG_TABLE,
-    AuditTrailProjection,
-    AuditTrailView,
-    BadCursor,
     create_access_log,
     record_access,
 )
+from projections.audit_queries import AuditTrailView
+from projections.audit_trail import AuditTrailProjection
 from projections.base import checksum
-from projections.runner import ProjectionRunner, rebuild
+from projections.cursors import BadCursor
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import (

@@ -32,13 +32,11 @@ from domain.values import (
     Status,
     Step,
 )
-from projections.dashboard import (
-    CASE_COLUMNS,
-    DashboardProjection,
-    DashboardView,
-    count_keys,
-)
-from projections.runner import ProjectionRunner, rebuild
+from projections.dashboard import DashboardProjection
+from projections.dashboard_tables import CASE_COLUMNS, count_keys
+from projections.dashboard_view import DashboardView
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, registration

@@ -23,8 +23,11 @@ from domain.values import (
     Service,
     Step,
 )
-from projections.deadlines import ClockRow, DeadlinesProjection, DeadlinesView
-from projections.runner import ProjectionRunner, drop_retired, positions, rebuild
+from projections.deadlines import DeadlinesProjection
+from projections.deadlines_view import ClockRow, DeadlinesView
+from projections.rebuild import drop_retired, rebuild
+from projections.runner import ProjectionRunner
+from projections.state import positions
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration

@@ -13,13 +13,9 @@ from domain.values import IntakeDecision, Step
 from dossier.bootstrap import build_service
 from dossier.settings import Settings
 from projections.case_list import CaseFilter, CaseListProjection, CaseListView
-from projections.runner import (
-    ProjectionRunner,
-    RebuildMismatch,
-    drop_retired,
-    positions,
-    rebuild,
-)
+from projections.rebuild import RebuildMismatch, drop_retired, rebuild
+from projections.runner import ProjectionRunner
+from projections.state import positions
 from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.probe import ProbeProjection

@@ -10,7 +10,9 @@ import time
 from domain.service import CaseService
 from dossier.settings import Settings
 from projections.case_list import CaseListProjection
-from projections.runner import ProjectionRunner, positions, rebuild
+from projections.rebuild import rebuild
+from projections.runner import ProjectionRunner
+from projections.state import positions
 from storage.db import Database
 from tests.integration.test_projection_runner import all_positions, probe_positions
 from tests.support import processes

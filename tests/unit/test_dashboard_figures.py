@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from projections.dashboard import (
+from projections.figures import (
     duration_summary,
     percentile,
     school_year_bounds,

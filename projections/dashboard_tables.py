@@ -1,0 +1,295 @@
+"""The dashboard's tables: their names, columns and indexes, and the counters each
+case adds to, shared by the projection (``projections.dashboard``), which writes
+them, and its queries (``projections.dashboard_view``), which read them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from operator import itemgetter
+from typing import Any
+
+from domain.values import Category, Status
+from domain.zone import local_date
+from projections.figures import OPEN, school_year_of
+from storage.db import Tx
+
+TABLES = (
+    "dashboard_cases",
+    "dashboard_status",
+    "dashboard_year_tallies",
+    "dashboard_duration_counts",
+    "dashboard_stock_counts",
+)
+
+# The facts fixed at registration, copied into every status interval.
+FIXED = (
+    "registered_at",
+    "region",
+    "sector",
+    "category",
+    "requester_role",
+    "service",
+    "at_home_since",
+)
+# Every column of the two tables, in the order they are written.
+CASE_COLUMNS = (
+    "case_id",
+    "registered_on",
+    *FIXED,
+    "intake_decision",
+    "intake_at",
+    "days_to_intake",
+    "first_assigned_at",
+    "days_to_assignment",
+    "first_contact_at",
+    "first_contact_on",
+    "days_to_first_contact",
+    "closed_at",
+    "days_to_closing",
+    "ended_at",
+    "outcome",
+    "education_status",
+    "reopenings",
+    "consultant_id",
+    "status",
+    "status_before_suspension",
+    "status_since",
+)
+# The part of a case's state whose change starts a new status interval.
+STATE = ("status", "consultant_id", "outcome", "education_status")
+INTERVAL_COLUMNS = (
+    "case_id",
+    "version",
+    *STATE,
+    "valid_from",
+    "valid_to",
+    "valid_from_on",
+    "days_from_registration",
+    *FIXED,
+)
+CASE_VALUES = itemgetter(*CASE_COLUMNS)
+INTERVAL_VALUES = itemgetter(*INTERVAL_COLUMNS)
+
+# The counters of the figures now: base table -> key columns. ``school_year``
+# is the case's registration school year.
+COUNTER_KEYS: dict[str, tuple[str, ...]] = {
+    "dashboard_year_tallies": ("school_year", "region", "tallied", "value"),
+    "dashboard_duration_counts": (
+        *("school_year", "region"),
+        *("milestone", "decision", "days"),
+    ),
+    "dashboard_stock_counts": ("school_year", "region", "kind", "item"),
+}
+# The columns the year's figures tally: fixed facts, then the state.
+YEAR_COLUMNS = (
+    *("region", "sector", "category", "requester_role", "service"),
+    *("status", "outcome", "education_status"),
+)
+# Every case has a year counter: empty beside case rows means never counted.
+COUNTED = "dashboard_year_tallies"
+
+# Written out (not as parameters) so that the partial indexes apply.
+OPEN_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
+
+Row = dict[str, Any]
+# A counter: its table (base name) and its key, in COUNTER_KEYS[table] order.
+CounterKey = tuple[str, tuple[Any, ...]]
+
+CLOSED = str(Status.CLOSED)
+AWAITING_ASSIGNMENT = str(Status.AWAITING_ASSIGNMENT)
+THUISZITTER = str(Category.THUISZITTER)
+
+
+def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Create one version's tables and indexes (idempotent); ``tables`` maps each
+    base name to the version's table."""
+    cases, status = tables["dashboard_cases"], tables["dashboard_status"]
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS {t} ("
+        " case_id TEXT PRIMARY KEY,"
+        " registered_at DOUBLE PRECISION NOT NULL, registered_on TEXT NOT NULL,"
+        " region TEXT NOT NULL, sector TEXT NOT NULL, category TEXT NOT NULL,"
+        " requester_role TEXT NOT NULL, service TEXT NOT NULL,"
+        " at_home_since TEXT,"
+        " intake_decision TEXT, intake_at DOUBLE PRECISION, days_to_intake INTEGER,"
+        " first_assigned_at DOUBLE PRECISION, days_to_assignment INTEGER,"
+        " first_contact_at DOUBLE PRECISION, first_contact_on TEXT,"
+        " days_to_first_contact INTEGER,"
+        " closed_at DOUBLE PRECISION, days_to_closing INTEGER,"
+        " ended_at DOUBLE PRECISION, outcome TEXT, education_status TEXT,"
+        " reopenings INTEGER NOT NULL DEFAULT 0,"
+        " consultant_id TEXT, status TEXT NOT NULL,"
+        " status_before_suspension TEXT,"
+        " status_since DOUBLE PRECISION NOT NULL)",
+        t=cases,
+    )
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS {t} ("
+        " case_id TEXT NOT NULL, version INTEGER NOT NULL,"
+        " status TEXT NOT NULL, consultant_id TEXT,"
+        " outcome TEXT, education_status TEXT,"
+        " valid_from DOUBLE PRECISION NOT NULL, valid_to DOUBLE PRECISION,"
+        " valid_from_on TEXT NOT NULL, days_from_registration INTEGER NOT NULL,"
+        " registered_at DOUBLE PRECISION NOT NULL,"
+        " region TEXT NOT NULL, sector TEXT NOT NULL, category TEXT NOT NULL,"
+        " requester_role TEXT NOT NULL, service TEXT NOT NULL,"
+        " at_home_since TEXT,"
+        " PRIMARY KEY (case_id, version))",
+        t=status,
+    )
+    # Each query reads one of these alone (an index-only scan): the
+    # figures touch many rows, and a lookup in the table for each costs
+    # several times the scan. Hence the long column lists.
+    indexes = {
+        f"{cases}_year": (
+            cases,
+            "registered_at, region, intake_at, days_to_intake, intake_decision,"
+            " first_assigned_at, days_to_assignment,"
+            " first_contact_at, days_to_first_contact",
+            "",
+        ),
+        f"{status}_year": (
+            status,
+            "registered_at, valid_from, valid_to, region, sector, category,"
+            " requester_role, service, status, outcome, education_status,"
+            " days_from_registration",
+            "",
+        ),
+        # The stock at a moment: the intervals of open cases that are
+        # current, and those that ended after the moment. Two partial
+        # indexes, which the stock query's conditions imply on both stores
+        # (with one index over both, PostgreSQL misjudges and scans all).
+        f"{status}_open_now": (
+            status,
+            "status, valid_from, registered_at, region, valid_from_on,"
+            " category, at_home_since, consultant_id, valid_to",
+            f" WHERE valid_to IS NULL AND {OPEN_SQL}",
+        ),
+        f"{status}_open_then": (
+            status,
+            "valid_to, status, valid_from, registered_at, region, valid_from_on,"
+            " category, at_home_since, consultant_id",
+            f" WHERE valid_to IS NOT NULL AND {OPEN_SQL}",
+        ),
+    }
+    for name, (table, columns, where) in indexes.items():
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + columns + ")" + where,
+            t=table,
+            i=name,
+        )
+    for base, key in COUNTER_KEYS.items():
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            + "".join(f" {c} TEXT NOT NULL," for c in key if c != "days")
+            + (" days INTEGER NOT NULL," if "days" in key else "")
+            + f" n INTEGER NOT NULL, PRIMARY KEY ({', '.join(key)}))",
+            t=tables[base],
+        )
+
+
+def counter_keys(row: Row) -> list[CounterKey]:
+    """The counters a case adds one to, by its row in ``dashboard_cases`` now.
+
+    Absent values are "" (key columns are never NULL). The figures as of a
+    moment (``DashboardView``) count the same from the status intervals; a
+    test holds the two to each other.
+    """
+    year = school_year_of(date.fromisoformat(row["registered_on"]))
+    region = row["region"]
+    status = row["status"]
+    # The year's figures are tallies by one column at a time (by status, by
+    # region, ...), so a case counts once under each column's value.
+    keys: list[CounterKey] = [
+        ("dashboard_year_tallies", (year, region, column, row[column] or ""))
+        for column in YEAR_COLUMNS
+    ]
+    durations = "dashboard_duration_counts"
+    if row["intake_at"] is not None:
+        keys.append(
+            (
+                durations,
+                (year, region, "intake", row["intake_decision"], row["days_to_intake"]),
+            )
+        )
+    if row["first_assigned_at"] is not None:
+        keys.append(
+            (durations, (year, region, "assignment", "", row["days_to_assignment"]))
+        )
+    if row["first_contact_at"] is not None:
+        keys.append(
+            (
+                durations,
+                (year, region, "first_contact", "", row["days_to_first_contact"]),
+            )
+        )
+    if status == CLOSED:
+        keys.append((durations, (year, region, "closing", "", row["days_to_closing"])))
+    if status in OPEN:
+        stock = "dashboard_stock_counts"
+        if status == AWAITING_ASSIGNMENT:
+            since = local_date(datetime.fromtimestamp(row["status_since"], UTC))
+            keys.append((stock, (year, region, "queue", since.isoformat())))
+        if row["category"] == THUISZITTER or row["at_home_since"] is not None:
+            keys.append((stock, (year, region, "home", row["at_home_since"] or "")))
+        if row["consultant_id"] is not None:
+            keys.append((stock, (year, region, "consultant", row["consultant_id"])))
+    return keys
+
+
+def count_keys(rows: Iterable[Row]) -> Counter[CounterKey]:
+    """Every counter over these cases' rows (what the tables hold for them)."""
+    return Counter(key for row in rows for key in counter_keys(row))
+
+
+def add_counts(tx: Tx, tables: Mapping[str, str], change: Counter[CounterKey]) -> None:
+    """Add each key's change to its counter; a counter down to 0 goes, so
+    the tables hold the same rows however the events were batched."""
+    for base, columns in COUNTER_KEYS.items():
+        added = [(*k, n) for (b, k), n in change.items() if b == base and n]
+        if not added:
+            continue
+        names = ", ".join(columns)
+        marks = ", ".join(["%s"] * (len(columns) + 1))
+        tx.executemany(
+            f"INSERT INTO {{t}} ({names}, n) VALUES ({marks})"
+            f" ON CONFLICT ({names}) DO UPDATE SET n = {{t}}.n + excluded.n",
+            added,
+            t=tables[base],
+        )
+        lowered = [k for (b, k), n in change.items() if b == base and n < 0]
+        tx.executemany(
+            "DELETE FROM {t} WHERE "
+            + " AND ".join(f"{c} = %s" for c in columns)
+            + " AND n = 0",
+            lowered,
+            t=tables[base],
+        )
+
+
+def count_existing_cases(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Fill empty counters from the case rows, when a version built before
+    the counters existed gains them (every case holds a year counter, so
+    empty counters beside case rows can only mean that). A chunk of cases
+    at a time; the runner holds the read model's set-up lock meanwhile.
+    Runners of the code before the counters must have stopped: cases they
+    change later would not be counted."""
+    if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=tables[COUNTED]):
+        return
+    cases = tables["dashboard_cases"]
+    after = ""
+    while True:
+        rows = tx.fetchall(
+            f"SELECT {', '.join(CASE_COLUMNS)} FROM {{t}} WHERE case_id > %s"
+            " ORDER BY case_id LIMIT 20000",
+            (after,),
+            t=cases,
+        )
+        if not rows:
+            return
+        found = (dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
+        add_counts(tx, tables, count_keys(found))
+        after = rows[-1][0]
