@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 from api.container import Container
 from api.problems import problem_response
 from projections.state import positions
+from storage.outage import store_unavailable
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = structlog.get_logger("dossier.http")
@@ -101,6 +102,11 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         try:
             response = await call_next(request)
             status = response.status_code
+        except Exception as error:
+            # Answered outside, by api.problems.LastResort: log what it answers.
+            if store_unavailable(error):
+                status = 503
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = _route(request)

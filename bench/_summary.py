@@ -157,6 +157,24 @@ def dashboard_rows(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def outages_rows(data: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = [
+        [
+            t["figure"],
+            t["value"],
+            t["baseline"],
+            f"<= {t['target']:g}",
+            met(t["value"], t["target"], at_most=True),
+        ]
+        for t in data.get("targets") or []
+    ]
+    if "500s" in data:
+        errors = data["500s"]
+        verdict = met(errors, 0, at_most=True)
+        rows.append(["500s under outages and bodies", errors, None, "= 0", verdict])
+    return rows
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "catchup": catchup_rows,
     "commands": commands_rows,
@@ -164,6 +182,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "lag": lag_rows,
     "time_travel": time_travel_rows,
     "dashboard": dashboard_rows,
+    "outages": outages_rows,
 }
 
 

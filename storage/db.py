@@ -104,6 +104,10 @@ class PostgresTx(Tx):
                 cursor.executemany(self.render(statement, names), rows)
 
 
+POOL_WAIT_SECONDS = 5.0
+CONNECT_SECONDS = 3
+
+
 class PostgresDatabase(Database):
     dialect = "postgres"
     json_type = "JSONB"
@@ -127,12 +131,16 @@ class PostgresDatabase(Database):
             f"-c lock_timeout={lock_timeout * 1000} -c search_path={schema}"
             " -c plan_cache_mode=force_custom_plan"
         )
+        # While the server is away a request waits at most POOL_WAIT_SECONDS
+        # for a connection, then answers 503 (psycopg_pool's default is 30 s,
+        # longer than many clients wait), as the event store's pool does.
         self.pool: ConnectionPool[Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             open=True,
-            kwargs={"options": options},
+            timeout=POOL_WAIT_SECONDS,
+            kwargs={"options": options, "connect_timeout": CONNECT_SECONDS},
         )
 
     @contextmanager

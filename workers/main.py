@@ -8,6 +8,7 @@ from types import FrameType
 
 import structlog
 
+from storage.outage import store_unavailable
 from workers.projection_host import ProjectionHost
 
 log = structlog.get_logger(__name__)
@@ -32,7 +33,15 @@ def run_until_stopped(
     log.info("worker_started", projections=list(host.runners))
     try:
         while not stop.wait(timeout=5.0):
-            for lag in host.lags():
+            try:
+                lags = host.lags()
+            except Exception as error:
+                # The runners wait out an outage on their own; so does the report.
+                if not store_unavailable(error):
+                    raise
+                log.warning("projection_lag_unknown", error_type=type(error).__name__)
+                continue
+            for lag in lags:
                 if lag.events:
                     log.info(
                         "projection_lag",
