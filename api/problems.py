@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -237,10 +239,12 @@ class LastResort:
         except Exception as error:
             if started:
                 raise  # half an answer went out: only closing can end it
+            status = 500
             if store_unavailable(error):
+                status = 503
                 self.outage_seen()
                 log.warning("store_unavailable", error_type=type(error).__name__)
-                response = unavailable_response()
+                response: Response = unavailable_response()
             else:
                 log.error(
                     "unhandled_error",
@@ -253,4 +257,20 @@ class LastResort:
                     "Internal error",
                     "something went wrong on our side",
                 )
+            response = self._page_instead(scope, status) or response
             await response(scope, receive, send)
+
+    @staticmethod
+    def _page_instead(scope: Scope, status: int) -> Response | None:
+        """The web pages' error page where the path is a page's (the pages
+        put ``error_page`` in the app's state); None for the API."""
+        app = scope.get("app")
+        error_page = getattr(getattr(app, "state", None), "error_page", None)
+        if error_page is None:
+            return None
+        try:
+            page: Response | None = error_page(StarletteRequest(scope), status)
+        except Exception as error:  # an error page must not fail the answer
+            log.error("error_page_failed", error_type=type(error).__name__)
+            return None
+        return page

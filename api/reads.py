@@ -4,6 +4,7 @@ every read of personal data in the access log."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -11,9 +12,12 @@ from fastapi import Request
 
 from api.container import Container
 from api.problems import Problem
-from domain.values import Actor
+from domain.errors import NotPermitted
+from domain.values import Actor, Role
 from projections.audit_access_log import create_access_log, record_access
 from projections.base import Projection
+from projections.case_list import CaseFilter, CaseListProjection, CasePage
+from projections.cursors import BadCursor
 from projections.state import read_serving_version
 
 READ_WAIT_SECONDS = 3.0
@@ -75,6 +79,40 @@ def log_reads(
                 purpose=purpose,
                 at=now,
             )
+
+
+def case_list_page(
+    container: Container,
+    actor: Actor,
+    request: Request,
+    filters: CaseFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+    min_position: int | None = None,
+) -> CasePage:
+    """One page of the case list as ``actor`` may see it (a consultant: their own
+    cases only), its reads of personal data logged; for the API and the pages."""
+    if actor.role == Role.CONSULTANT:
+        if filters.consultant_id not in (None, actor.user_id):
+            raise NotPermitted("a consultant sees only the cases assigned to them")
+        filters = replace(filters, consultant_id=actor.user_id)
+    view, _ = serving_view(container, CaseListProjection, min_position)
+    try:
+        with container.db.reading() as tx:
+            page: CasePage = view.page(tx, filters, limit=limit, cursor=cursor)
+    except BadCursor:
+        raise Problem(
+            422,
+            "invalid-request",
+            "Invalid request",
+            "cursor is not one this service handed out",
+            errors=[{"field": "cursor", "message": "not valid"}],
+        ) from None
+    log_reads(
+        container, actor, request, [UUID(r.case_id) for r in page.rows], "case_list"
+    )
+    return page
 
 
 def prepare_access_log(container: Container) -> None:

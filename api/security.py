@@ -34,7 +34,9 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Cache-Control", "no-store")
                 headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
+                # Nothing to other sites; same-origin (not no-referrer) so
+                # browsers send the Origin the pages' CSRF check compares.
+                headers["Referrer-Policy"] = "same-origin"
                 headers["X-Frame-Options"] = "DENY"
                 if not docs:
                     headers["Content-Security-Policy"] = CSP

@@ -17,8 +17,13 @@ from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import all_projections
 from storage.outage import Healer
+from storage.passwords import PasswordStore
+from storage.sign_in_throttle import SignInThrottle
 from storage.stores import check_event_store_connections
 from storage.users import UserStore
+from storage.web_sessions import SessionStore
+from web.app import install_pages
+from web.site import Site
 from workers.projection_host import ProjectionHost
 
 
@@ -51,6 +56,17 @@ def build_app(settings: Settings) -> FastAPI:
         ).outage_seen,
     )
     app = create_app(container)
+    install_pages(
+        app,
+        Site(
+            container=container,
+            passwords=PasswordStore(db),
+            sessions=SessionStore(db, idle_seconds=settings.session_idle_minutes * 60),
+            throttle=SignInThrottle(db),
+            secure_cookies=settings.secure_cookies,
+            idle_minutes=settings.session_idle_minutes,
+        ),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

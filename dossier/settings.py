@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # closed otherwise); its body within body_timeout_seconds (408).
     header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The web pages: a session ends after this long without a request.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Secure cookies: unset means when the request came over https.
+    secure_cookies: bool | None = None
     log_format: str = Field(default="console", pattern="^(console|json)$")
     host: str = Field(default="127.0.0.1", description="where `dossier serve` listens")
     port: int = Field(default=8000, ge=1, le=65535)

@@ -126,6 +126,24 @@ class UserStore:
             )
         return _user(row), token
 
+    def get(self, user_id: str) -> User | None:
+        with self.db.reading() as tx:
+            row = tx.fetchone(
+                "SELECT id, name, role, consultant_id, active FROM {t} WHERE id = %s",
+                (user_id,),
+                t=TABLE,
+            )
+        return _user(row) if row else None
+
+    def named(self, name: str) -> User | None:
+        with self.db.reading() as tx:
+            row = tx.fetchone(
+                "SELECT id, name, role, consultant_id, active FROM {t} WHERE name = %s",
+                (name.strip(),),
+                t=TABLE,
+            )
+        return _user(row) if row else None
+
     def list(self) -> list[User]:
         with self.db.reading() as tx:
             rows = tx.fetchall(

@@ -16,18 +16,15 @@ from api.idempotency import IdempotencyKey, run_command
 from api.params import MAX_POSITION, Moment, moment
 from api.presenters import case_public, case_summary_public, history_public
 from api.problems import Problem
-from api.reads import log_reads, serving_view
+from api.reads import case_list_page, log_reads
 from api.schemas import (
     CaseCreate,
     CasePagePublic,
     CasePublic,
     HistoryEntryPublic,
 )
-from domain.errors import NotPermitted
 from domain.permissions import Command, Read
-from domain.values import Role
-from projections.case_list import CaseFilter, CaseListProjection
-from projections.cursors import BadCursor
+from projections.case_list import CaseFilter
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -166,11 +163,6 @@ def list_cases(
     min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> CasePagePublic:
     """The case list (read model), sorted by registration time; cursor paging."""
-    if user.role == Role.CONSULTANT:
-        if consultant_id is not None and str(consultant_id) != user.actor_id:
-            raise NotPermitted("a consultant sees only the cases assigned to them")
-        consultant_id = UUID(user.actor_id)
-    view, _ = serving_view(container, CaseListProjection, min_position)
     filters = CaseFilter(
         status=status,
         region=region,
@@ -182,19 +174,14 @@ def list_cases(
         registered_to=registered_to,
         q=q,
     )
-    try:
-        with container.db.reading() as tx:
-            page = view.page(tx, filters, limit=limit, cursor=cursor)
-    except BadCursor:
-        raise Problem(
-            422,
-            "invalid-request",
-            "Invalid request",
-            "cursor is not one this service handed out",
-            errors=[{"field": "cursor", "message": "not valid"}],
-        ) from None
-    log_reads(
-        container, actor, request, [UUID(r.case_id) for r in page.rows], "case_list"
+    page = case_list_page(
+        container,
+        actor,
+        request,
+        filters,
+        limit=limit,
+        cursor=cursor,
+        min_position=min_position,
     )
     return CasePagePublic(
         items=[case_summary_public(r) for r in page.rows],

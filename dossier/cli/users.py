@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import sys
 from typing import Annotated
 from uuid import UUID
 
@@ -15,7 +17,9 @@ from dossier.cli.common import fail, out, read_database, session
 from projections.state import serving_version
 from projections.workload import WorkloadView
 from storage.db import Database
+from storage.passwords import PasswordRefused, PasswordStore, check_password_rules
 from storage.users import USER_ROLES, UserError, UserStore
+from storage.web_sessions import SessionStore
 
 users_app = typer.Typer(help="API users and their tokens.", no_args_is_help=True)
 
@@ -27,8 +31,15 @@ def users_add(
     consultant_id: Annotated[
         str | None, typer.Option(help="for a consultant: their consultant id")
     ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from stdin (for scripts)")
+    ] = False,
+    no_password: Annotated[
+        bool, typer.Option(help="an API-only user: no sign-in to the pages")
+    ] = False,
 ) -> None:
-    """Add a user and print their API token (shown this once only)."""
+    """Add a user with a password for the pages (prompted, or from stdin) and
+    print their API token (shown this once only)."""
     try:
         chosen = Role(role)
         consultant = UUID(consultant_id) if consultant_id else None
@@ -43,15 +54,51 @@ def users_add(
                     f"there is no consultant {consultant} "
                     "(GET /api/v1/consultants lists them)"
                 )
+        password = None if no_password else read_password(password_stdin)
         db = build_read_database(settings)
         try:
             user, token = UserStore(db).add(name, chosen, consultant_id=consultant)
+            if password is not None:
+                PasswordStore(db).set(user.id, password)
         except UserError as error:
             fail(str(error))
         finally:
             db.close()
     out.print(f"user {user.name} ({user.role}) added; token (shown once):")
     out.print(token)
+
+
+def read_password(from_stdin: bool) -> str:
+    """A password that meets the rules, from stdin or asked twice (hidden)."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(
+            "Password for the web pages", hide_input=True, confirmation_prompt=True
+        )
+    try:
+        check_password_rules(password)
+    except PasswordRefused as error:
+        fail(str(error))
+    return password
+
+
+@users_app.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from stdin (for scripts)")
+    ] = False,
+) -> None:
+    """Set a user's password for the pages; their open sessions end."""
+    password = read_password(password_stdin)
+    with read_database() as db:
+        user = UserStore(db).named(name)
+        if user is None or not user.active:
+            fail(f"no active user named {name!r}")
+        PasswordStore(db).set(user.id, password)
+        SessionStore(db, idle_seconds=0).end_all_of(user.id)
+    out.print(f"password of {user.name} set; their sessions ended")
 
 
 @users_app.command("token")
@@ -68,12 +115,13 @@ def users_token(name: Annotated[str, typer.Argument()]) -> None:
 
 @users_app.command("demo")
 def users_demo() -> None:
-    """A demo user per role with a fresh token each (for `make run`; never in
-    production: the old demo tokens stop working)."""
+    """A demo user per role with a fresh token and password each (for `make run`;
+    never in production: the old demo tokens and passwords stop working)."""
     with session() as (settings, _service):
         db = build_read_database(settings)
         try:
             store = UserStore(db)
+            passwords = PasswordStore(db)
             consultant = busiest_consultant(db)
             existing = {u.name for u in store.list()}
             lines = []
@@ -84,12 +132,17 @@ def users_demo() -> None:
                 if name not in existing:
                     linked = consultant if role == Role.CONSULTANT else None
                     store.add(name, role, consultant_id=linked)
-                _, token = store.rotate(name)
-                lines.append(f"  {role:<12} {token}")
+                user, token = store.rotate(name)
+                password = secrets.token_urlsafe(12)
+                passwords.set(user.id, password)
+                lines.append((name, password, f"  {role:<12} {token}"))
         finally:
             db.close()
-    out.print("Demo tokens (new each time; send as Authorization: Bearer <token>):")
-    for line in lines:
+    out.print("Sign in to the pages as (new passwords each time):")
+    for name, password, _ in lines:
+        out.print(f"  {name:<17} {password}", soft_wrap=True)
+    out.print("API tokens (new each time; send as Authorization: Bearer <token>):")
+    for _, _, line in lines:
         out.print(line, soft_wrap=True)
 
 

@@ -1,0 +1,225 @@
+"""Werkvoorraad: the landing page, each role's queue of cases, with filters
+(links that can be bookmarked) and a name search that never enters a URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.problems import Problem
+from api.reads import case_list_page, serving_view
+from domain.errors import DossierError
+from domain.values import Category, Region, Role, Sector, Service, Status
+from projections.case_list import CaseFilter, CaseRow
+from projections.workload import WorkloadProjection
+from web.forms import FormDep
+from web.labels import N_
+from web.site import SignedInDep, SiteDep, Visitor, page
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+FILTERS = ("status", "region", "category", "sector", "service", "consultant")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "status": tuple(Status),
+    "region": tuple(Region),
+    "category": tuple(Category),
+    "sector": tuple(Sector),
+    "service": tuple(Service),
+}
+
+
+@dataclass
+class Queue:
+    """One table of the page: a title, its rows, and the link to more."""
+
+    key: str
+    title: str
+    rows: list[CaseRow]
+    next_cursor: str | None = None
+    selectable: bool = False  # rows carry a checkbox (assigning several at once)
+
+
+MESSAGES = {
+    "status": N_("Kies een bestaande status"),
+    "region": N_("Kies een bestaande regio"),
+    "category": N_("Kies een bestaande categorie"),
+    "sector": N_("Kies een bestaande sector"),
+    "service": N_("Kies een bestaande dienst"),
+    "consultant": N_("Kies een bestaande consulent"),
+    "date": N_("Vul een datum in als jjjj-mm-dd"),
+    "cursor": N_("Deze vervolgpagina bestaat niet meer; u ziet de eerste pagina"),
+}
+
+
+def _filters(request: Request) -> tuple[dict[str, str], dict[str, str]]:
+    """The filters asked for, and the kind of error of each that is not valid."""
+    chosen: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    query = request.query_params
+    for name in FILTERS:
+        value = query.get(name, "").strip()
+        if not value:
+            continue
+        if name == "consultant":
+            try:
+                value = str(UUID(value))
+            except ValueError:
+                errors[name] = "consultant"
+                continue
+        elif value not in CHOICES[name]:
+            errors[name] = name
+            continue
+        chosen[name] = value
+    for name in ("from", "to"):
+        value = query.get(name, "").strip()
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                errors[name] = "date"
+                continue
+            chosen[name] = value
+    return chosen, errors
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _case_filter(chosen: dict[str, str], **overrides: Any) -> CaseFilter:
+    return CaseFilter(
+        status=overrides.get("status", chosen.get("status")),
+        region=chosen.get("region"),
+        category=chosen.get("category"),
+        sector=chosen.get("sector"),
+        service=chosen.get("service"),
+        consultant_id=chosen.get("consultant"),
+        registered_from=date.fromisoformat(chosen["from"])
+        if "from" in chosen
+        else None,
+        registered_to=date.fromisoformat(chosen["to"]) if "to" in chosen else None,
+        q=overrides.get("q"),
+    )
+
+
+def _queues(
+    request: Request,
+    here: SiteDep,
+    person: Visitor,
+    chosen: dict[str, str],
+    cursor: str | None,
+    q: str | None = None,
+) -> list[Queue]:
+    container, actor = here.container, person.actor
+
+    def one(key: str, title: str, status: str | None, **kw: Any) -> Queue:
+        f = _case_filter(chosen, status=chosen.get("status", status), q=q)
+        found = case_list_page(
+            container, actor, request, f, limit=PAGE_SIZE, cursor=cursor
+        )
+        return Queue(key, title, found.rows, found.next_cursor, **kw)
+
+    role = person.role
+    if q is not None or chosen:
+        return [one("found", N_("Gevonden zaken"), None)]
+    if role == Role.INTAKE:
+        return [
+            one("registered", N_("Nieuwe aanmeldingen"), Status.REGISTERED),
+            one("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE),
+        ]
+    if role == Role.COORDINATOR:
+        waiting = one(
+            "assignment",
+            N_("Wacht op toewijzing"),
+            Status.AWAITING_ASSIGNMENT,
+            selectable=True,
+        )
+        # Thuiszitters first (longest at home first), then the oldest registration.
+        waiting.rows.sort(
+            key=lambda r: (
+                r.at_home_since is None,
+                r.at_home_since or "",
+                r.registered_at,
+            )
+        )
+        return [waiting, one("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE)]
+    if role == Role.CONSULTANT:
+        mine = one("mine", N_("Mijn zaken"), None)
+        mine.rows = [r for r in mine.rows if r.status not in _ENDED]
+        mine.rows.sort(key=lambda r: (r.next_due is None, r.next_due or ""))
+        return [mine]
+    return [one("all", N_("Alle zaken"), None)]
+
+
+def _thuiszitters_first(row: CaseRow) -> tuple[bool, str, Any]:
+    return (row.at_home_since is None, row.at_home_since or "", row.registered_at)
+
+
+_ENDED = {Status.CLOSED, Status.NOT_ADMISSIBLE, Status.REFERRED, Status.WITHDRAWN}
+
+
+def _consultants(here: SiteDep, person: Visitor) -> list[dict[str, Any]]:
+    if person.role != Role.COORDINATOR:
+        return []
+    view, _ = serving_view(here.container, WorkloadProjection, None)
+    with here.container.db.reading() as tx:
+        found: list[dict[str, Any]] = view.consultants(tx, active=True)
+    return found
+
+
+def _draw(
+    request: Request,
+    here: SiteDep,
+    person: Visitor,
+    *,
+    q: str | None = None,
+    notice: str | None = None,
+    results: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
+    chosen, errors = _filters(request)
+    cursor = request.query_params.get("na") or None
+    try:
+        queues = _queues(request, here, person, chosen, cursor, q)
+    except Problem as problem:
+        if problem.status != 422:
+            raise
+        errors["na"] = "cursor"
+        queues = _queues(request, here, person, chosen, None, q)
+    except DossierError:
+        errors["consultant"] = "consultant"
+        chosen.pop("consultant", None)
+        queues = _queues(request, here, person, chosen, None, q)
+    return page(
+        request,
+        person,
+        "queue.html",
+        queues=queues,
+        chosen=chosen,
+        errors={field: person.t(MESSAGES[kind]) for field, kind in errors.items()},
+        choices=CHOICES,
+        consultants=_consultants(here, person),
+        searched=q is not None,
+        notice=notice,
+        results=results or [],
+        today=date.today(),
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def work_queue(request: Request, person: SignedInDep, here: SiteDep) -> HTMLResponse:
+    return _draw(request, here, person)
+
+
+@router.post("/zoeken", response_class=HTMLResponse)
+def search(
+    request: Request, person: SignedInDep, here: SiteDep, form: FormDep
+) -> HTMLResponse:
+    """Search by reference or pupil name: posted, so the name is in no URL or log."""
+    q = form.text("q")[:100] or None
+    return _draw(request, here, person, q=q)

@@ -1,0 +1,178 @@
+"""What every page handler needs: the API's container, the web's own stores, and
+the signed-in person; and how a page is answered (HTML, headers, errors)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.container import Container
+from domain.values import Actor, Role
+from storage.passwords import PasswordStore
+from storage.sign_in_throttle import SignInThrottle
+from storage.users import User
+from storage.web_sessions import SessionStore, WebSession
+from web.i18n import language, translations
+from web.templating import render
+
+SESSION_COOKIE = "dossier_session"
+FORM_COOKIE = "dossier_form"  # the signed-out forms' CSRF token (double submit)
+LANG_COOKIE = "dossier_lang"
+
+
+@dataclass
+class Site:
+    container: Container
+    passwords: PasswordStore
+    sessions: SessionStore
+    throttle: SignInThrottle
+    # None: Secure cookies when the request came over https.
+    secure_cookies: bool | None = None
+    idle_minutes: int = 30
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PageError(Exception):
+    """Answered with the error page of its status, in the page's language."""
+
+    def __init__(self, status: int, message: str | None = None) -> None:
+        super().__init__(message or "")
+        self.status = status
+        self.message = message
+
+
+class SignInRequired(Exception):
+    """A page for signed-in users only was asked for without a live session."""
+
+
+def site(request: Request) -> Site:
+    found: Site = request.app.state.site
+    return found
+
+
+SiteDep = Annotated[Site, Depends(site)]
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Whoever asks for a page: signed in (user and session) or not."""
+
+    user: User | None
+    session: WebSession | None
+    lang: str
+    form_token: str  # the CSRF token the page's forms carry
+    request_id: str | None
+
+    @property
+    def actor(self) -> Actor:
+        assert self.user is not None
+        return self.user.actor(self.request_id)
+
+    @property
+    def role(self) -> Role | None:
+        return self.user.role if self.user else None
+
+    def t(self, text: str, **values: Any) -> str:
+        """``text`` (Dutch, from the catalogue) in the visitor's language."""
+        translated = translations(self.lang).gettext(text)
+        return translated % values if values else translated
+
+
+def visitor(request: Request, here: SiteDep) -> Visitor:
+    if "visitor" in request.state._state:
+        found: Visitor = request.state.visitor
+        return found
+    token = request.cookies.get(SESSION_COOKIE, "")
+    session = here.sessions.find(token) if token else None
+    user = here.container.users.get(session.user_id) if session else None
+    if session is not None and (user is None or not user.active):
+        here.sessions.end(token)
+        session, user = None, None
+    if session is not None:
+        lang, form_token = session.lang, session.csrf
+    else:
+        lang = language(request.cookies.get(LANG_COOKIE))
+        form_token = request.cookies.get(FORM_COOKIE) or ""
+        if not (20 <= len(form_token) <= 100 and form_token.isascii()):
+            form_token = secrets.token_urlsafe(32)
+    request_id = getattr(request.state, "request_id", None)
+    found = Visitor(user, session, lang, form_token, request_id)
+    request.state.visitor = found
+    return found
+
+
+VisitorDep = Annotated[Visitor, Depends(visitor)]
+
+
+def signed_in(person: VisitorDep) -> Visitor:
+    if person.user is None:
+        raise SignInRequired
+    return person
+
+
+SignedInDep = Annotated[Visitor, Depends(signed_in)]
+
+
+def secure(request: Request, here: Site) -> bool:
+    if here.secure_cookies is not None:
+        return here.secure_cookies
+    return request.url.scheme == "https"
+
+
+def page(
+    request: Request,
+    person: Visitor,
+    template: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page answered in the visitor's language, with what every page needs."""
+    html = render(
+        template,
+        person.lang,
+        {
+            "person": person,
+            "csrf": person.form_token,
+            "path": request.url.path,
+            "request": request,
+            "menu": menu(person),
+            "notice": None,
+            **context,
+        },
+    )
+    response = HTMLResponse(html, status_code=status)
+    if person.session is None:
+        # Signed out: the forms' token rides in a cookie of its own.
+        response.set_cookie(
+            FORM_COOKIE,
+            person.form_token,
+            httponly=True,
+            samesite="strict",
+            secure=secure(request, site(request)),
+            path="/",
+        )
+    return response
+
+
+def menu(person: Visitor) -> list[tuple[str, str]]:
+    """The main menu's links for the visitor's role."""
+    if person.user is None:
+        return []
+    items = [("/", person.t("Werkvoorraad"))]
+    if person.role in (Role.INTAKE, Role.COORDINATOR):
+        items.append(("/aanmelding", person.t("Nieuwe aanmelding")))
+    if person.role in (Role.COORDINATOR, Role.ADMIN):
+        items.append(("/consulenten", person.t("Consulenten")))
+    return items
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a POST: see the result at ``url`` (a local path only)."""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        url = "/"
+    return RedirectResponse(url, status_code=303)
