@@ -38,8 +38,9 @@ run: venv ## demo data (first time), fresh demo tokens, then serve on SQLite und
 	$(BIN)/dossier projections catch-up
 	$(BIN)/dossier users demo
 	@echo
-	@echo "Dossier: API docs at http://$${DOSSIER_HOST:-127.0.0.1}:$${DOSSIER_PORT:-8000}/docs"
-	@echo "(Authorize with one of the tokens above; Ctrl-C stops the service.)"
+	@echo "Dossier: sign in at http://$${DOSSIER_HOST:-127.0.0.1}:$${DOSSIER_PORT:-8000}/ with a user and password above;"
+	@echo "API docs at http://$${DOSSIER_HOST:-127.0.0.1}:$${DOSSIER_PORT:-8000}/docs (authorize with a token above)."
+	@echo "(Ctrl-C stops the service.)"
 	$(BIN)/dossier serve
 
 test: venv ## run the test suite on 2 workers (needs PostgreSQL; see DOSSIER_TEST_POSTGRES_URL)
@@ -88,6 +89,9 @@ lock: ## regenerate requirements.lock (runtime + dev, Python 3.11, Linux x86_64,
 # The pins are the table in the script; it needs only python3, not the venv or Node.js.
 vendor: ## refresh the pinned CSS/JS (web/static/vendor/, tests/support/vendor/) from npm
 	$(PYTHON) scripts/vendor_assets.py
+
+messages: venv ## bring the English catalogue in step with the pages' texts; lists what needs translating
+	$(BIN)/python scripts/messages.py
 
 clean: ## remove .venv and var/
 	rm -rf $(VENV) var

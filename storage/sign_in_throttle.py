@@ -1,10 +1,11 @@
 """Slowing down repeated failed sign-ins, per user name and per address.
 
 Each failure is a row (subject, time); subjects are digests, never the typed
-name (people type passwords into the name field). Five failures within fifteen
-minutes are free; after that each further attempt must wait 2, 4, 8 ... seconds
-(at most five minutes) after the last failure. A success clears the user's
-failures; the address's stay until they age out.
+name (people type passwords into the name field). Five failures of one user
+name within fifteen minutes are free, thirty from one address (a bureau's
+office shares one); after that each further attempt must wait 2, 4, 8 ...
+seconds (at most five minutes) after the last failure. A success clears the
+user's failures; the address's stay until they age out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from storage.db import Database
 
 TABLE = "sign_in_failures"
-FREE_ATTEMPTS = 5
+FREE_ATTEMPTS = {"user": 5, "addr": 30}
 WINDOW_SECONDS = 15 * 60
 MAX_WAIT_SECONDS = 5 * 60
 
@@ -55,9 +56,10 @@ class SignInThrottle:
                     t=TABLE,
                 )
                 count = int(row[0]) if row else 0
-                if count < FREE_ATTEMPTS or row is None or row[1] is None:
+                free = FREE_ATTEMPTS[subject.split(":", 1)[0]]
+                if count < free or row is None or row[1] is None:
                     continue
-                backoff = min(2.0 ** (count - FREE_ATTEMPTS + 1), MAX_WAIT_SECONDS)
+                backoff = min(2.0 ** (count - free + 1), MAX_WAIT_SECONDS)
                 wait = max(wait, float(row[1]) + backoff - now)
         return max(wait, 0.0)
 

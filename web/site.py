@@ -17,6 +17,7 @@ from storage.sign_in_throttle import SignInThrottle
 from storage.users import User
 from storage.web_sessions import SessionStore, WebSession
 from web.i18n import language, translations
+from web.labels import N_
 from web.templating import render
 
 SESSION_COOKIE = "dossier_session"
@@ -163,11 +164,11 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
     """The main menu's links for the visitor's role."""
     if person.user is None:
         return []
-    items = [("/", person.t("Werkvoorraad"))]
+    items = [("/", person.t(N_("Werkvoorraad")))]
     if person.role in (Role.INTAKE, Role.COORDINATOR):
-        items.append(("/aanmelding", person.t("Nieuwe aanmelding")))
+        items.append(("/aanmelding", person.t(N_("Nieuwe aanmelding"))))
     if person.role in (Role.COORDINATOR, Role.ADMIN):
-        items.append(("/consulenten", person.t("Consulenten")))
+        items.append(("/consulenten", person.t(N_("Consulenten"))))
     return items
 
 

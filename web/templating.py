@@ -14,6 +14,7 @@ from markupsafe import Markup
 from domain.zone import AMSTERDAM, local_date
 from web import labels
 from web.i18n import translations
+from web.labels import N_
 
 TEMPLATES = Path(__file__).parent / "templates"
 _current: contextvars.ContextVar[gettext.NullTranslations] = contextvars.ContextVar(
@@ -61,7 +62,7 @@ def pair(value: object, kind: str) -> tuple[str, str]:
 
 
 def consultant_option(consultant: dict[str, Any]) -> tuple[str, str]:
-    text = _gettext("%(name)s (%(open)d van %(capacity)d zaken)") % {
+    text = _gettext(N_("%(name)s (%(open)d van %(capacity)d zaken)")) % {
         "name": consultant["name"],
         "open": consultant["open_cases"],
         "capacity": consultant["capacity"],
