@@ -11,6 +11,7 @@ from domain.values import (
     Category,
     Channel,
     EducationStatus,
+    ErasureReason,
     IntakeDecision,
     Outcome,
     ReferredTo,
@@ -135,6 +136,10 @@ EDUCATION_STATUS = {
     EducationStatus.EXEMPT: N_("Vrijgesteld"),
     EducationStatus.OTHER: N_("Anders"),
 }
+ERASURE_REASON = {
+    ErasureReason.DATA_SUBJECT_REQUEST: N_("Verzoek van de betrokkene"),
+    ErasureReason.RETENTION_EXPIRED: N_("Bewaartermijn verstreken"),
+}
 COMMAND = {
     Command.REGISTER: N_("Aanmelden"),
     Command.RECORD_PREREQUISITE: N_("Voorwaarde vastleggen"),
@@ -166,5 +171,6 @@ KINDS: Mapping[str, Mapping[Any, str]] = {
     "activity": ACTIVITY,
     "outcome": OUTCOME,
     "education_status": EDUCATION_STATUS,
+    "erasure_reason": ERASURE_REASON,
     "command": COMMAND,
 }

@@ -1,7 +1,8 @@
 """The lifecycle commands on a case: one endpoint each, from prerequisites to erasure.
 
-Each endpoint hands its typed body to one CaseService method, through
-``CommandGiver``: the Idempotency-Key and If-Match handling every command shares.
+Each endpoint hands its typed body to one CaseService method (``api.commands``
+says which, for the pages' forms too), through ``CommandGiver``: the
+Idempotency-Key and If-Match handling every command shares.
 Who may give a command is the domain's answer (``domain.permissions``): the route
 guard checks the role, the aggregate its own rules.
 """
@@ -9,7 +10,6 @@ guard checks the role, the aggregate its own rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -17,6 +17,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
 
+from api import commands
+from api.commands import Call
 from api.container import Container
 from api.deps import ActorDep, ContainerDep, CurrentUser, permitted
 from api.idempotency import IdempotencyKey, run_command
@@ -35,7 +37,6 @@ from api.schemas import (
     WaiverCreate,
 )
 from domain.permissions import Command
-from domain.service import CaseService, Result
 from domain.values import Actor
 from storage.users import User
 
@@ -45,9 +46,6 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description='The case\'s ETag ("<version>").'),
 ]
-
-# A command on the service: given the actor and the version If-Match asked for.
-Call = Callable[[CaseService, Actor, int | None], Result]
 
 
 ETAG = re.compile(r"[0-9]{1,18}")
@@ -124,13 +122,7 @@ def record_prerequisite(
     case_id: UUID, body: PrerequisiteCreate, *, give: Give
 ) -> CasePublic:
     """Record a prerequisite step (school conversation, swv contact)."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.record_prerequisite(
-            case_id, body.step, body.date, body.note, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.record_prerequisite(case_id, body))
 
 
 @router.post(
@@ -140,13 +132,7 @@ def record_prerequisite(
 )
 def waive_prerequisite(case_id: UUID, body: WaiverCreate, *, give: Give) -> CasePublic:
     """Waive a prerequisite step, with a reason."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.waive_prerequisite(
-            case_id, body.step, body.reason, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.waive_prerequisite(case_id, body))
 
 
 @router.post(
@@ -156,18 +142,7 @@ def waive_prerequisite(case_id: UUID, body: WaiverCreate, *, give: Give) -> Case
 )
 def decide_intake(case_id: UUID, body: IntakeCreate, *, give: Give) -> CasePublic:
     """Decide intake: admissible, not admissible or referred."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.decide_intake(
-            case_id,
-            body.decision,
-            body.reason,
-            body.referred_to,
-            by=by,
-            expected_version=version,
-        ),
-    )
+    return give(case_id, body, commands.decide_intake(case_id, body))
 
 
 @router.post(
@@ -177,13 +152,7 @@ def decide_intake(case_id: UUID, body: IntakeCreate, *, give: Give) -> CasePubli
 )
 def assign(case_id: UUID, body: AssignmentCreate, *, give: Give) -> CasePublic:
     """Assign the case to a consultant of the right kind, or reassign it."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.assign(
-            case_id, body.consultant_id, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.assign(case_id, body))
 
 
 @router.post(
@@ -193,19 +162,7 @@ def assign(case_id: UUID, body: AssignmentCreate, *, give: Give) -> CasePublic:
 )
 def record_activity(case_id: UUID, body: ActivityCreate, *, give: Give) -> CasePublic:
     """Record a contact, meeting, advice or agreement."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.record_activity(
-            case_id,
-            body.kind,
-            body.date,
-            body.summary,
-            body.parties,
-            by=by,
-            expected_version=version,
-        ),
-    )
+    return give(case_id, body, commands.record_activity(case_id, body))
 
 
 @router.post(
@@ -215,13 +172,7 @@ def record_activity(case_id: UUID, body: ActivityCreate, *, give: Give) -> CaseP
 )
 def suspend(case_id: UUID, body: SuspensionCreate, *, give: Give) -> CasePublic:
     """Suspend the case (its deadline clocks pause), with a reason."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.suspend(
-            case_id, body.reason, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.suspend(case_id, body))
 
 
 @router.post(
@@ -231,13 +182,7 @@ def suspend(case_id: UUID, body: SuspensionCreate, *, give: Give) -> CasePublic:
 )
 def resume(case_id: UUID, body: ResumptionCreate, *, give: Give) -> CasePublic:
     """Resume a suspended case: back to the status it left."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.resume(
-            case_id, body.reason, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.resume(case_id, body))
 
 
 @router.post(
@@ -247,18 +192,7 @@ def resume(case_id: UUID, body: ResumptionCreate, *, give: Give) -> CasePublic:
 )
 def close(case_id: UUID, body: ClosureCreate, *, give: Give) -> CasePublic:
     """Close the case with an outcome and the pupil's education status."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.close_case(
-            case_id,
-            body.outcome,
-            body.education_status,
-            body.summary,
-            by=by,
-            expected_version=version,
-        ),
-    )
+    return give(case_id, body, commands.close(case_id, body))
 
 
 @router.post(
@@ -268,13 +202,7 @@ def close(case_id: UUID, body: ClosureCreate, *, give: Give) -> CasePublic:
 )
 def withdraw(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
     """Withdrawn by the requester (from any open status)."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.withdraw(
-            case_id, body.reason, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.withdraw(case_id, body))
 
 
 @router.post(
@@ -284,13 +212,7 @@ def withdraw(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
 )
 def reopen(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
     """Reopen a closed case, with a reason: back to awaiting assignment."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.reopen(
-            case_id, body.reason, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.reopen(case_id, body))
 
 
 @router.post(
@@ -302,10 +224,4 @@ def erase_personal_data(
     case_id: UUID, body: ErasureCreate, *, give: Give
 ) -> CasePublic:
     """Erase an ended case's personal data (crypto-shredding); facts stay."""
-    return give(
-        case_id,
-        body,
-        lambda cases, by, version: cases.erase_personal_data(
-            case_id, body.reason, by=by, expected_version=version
-        ),
-    )
+    return give(case_id, body, commands.erase_personal_data(case_id, body))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,19 +12,24 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api import commands
 from api.problems import Problem
 from api.reads import case_list_page, serving_view
-from domain.errors import DossierError
+from api.schemas import AssignmentCreate
+from domain.errors import DossierError, NotPermitted
+from domain.permissions import Command, check_permitted
 from domain.values import Category, Region, Role, Sector, Service, Status
 from projections.case_list import CaseFilter, CaseRow
 from projections.workload import WorkloadProjection
 from web.forms import FormDep
 from web.labels import N_
-from web.site import SignedInDep, SiteDep, Visitor, page
+from web.site import PageError, SignedInDep, SiteDep, Visitor, page
+from web.wording import refusal
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+VERSION = re.compile(r"[0-9]{1,18}")
 FILTERS = ("status", "region", "category", "sector", "service", "consultant")
 CHOICES: dict[str, tuple[str, ...]] = {
     "status": tuple(Status),
@@ -223,3 +229,51 @@ def search(
     """Search by reference or pupil name: posted, so the name is in no URL or log."""
     q = form.text("q")[:100] or None
     return _draw(request, here, person, q=q)
+
+
+@router.post("/toewijzen", response_class=HTMLResponse)
+def assign_several(
+    request: Request, person: SignedInDep, here: SiteDep, form: FormDep
+) -> HTMLResponse:
+    """Assign the chosen cases (each at the version the page showed) to one
+    consultant; the page says per case what happened."""
+    try:
+        check_permitted(person.actor, Command.ASSIGN)
+        consultant_id = UUID(form.text("consultant_id"))
+    except NotPermitted:
+        raise PageError(403) from None
+    except ValueError:
+        return _draw(
+            request,
+            here,
+            person,
+            results=[("", person.t(N_("Kies een consulent om aan toe te wijzen")))],
+        )
+    results: list[tuple[str, str]] = []
+    body = AssignmentCreate(consultant_id=consultant_id)
+    for chosen in form.all("case")[:PAGE_SIZE]:
+        case_text, _, version_text = chosen.partition(":")
+        try:
+            case_id = UUID(case_text)
+            version = int(version_text) if VERSION.fullmatch(version_text) else None
+        except ValueError:
+            continue
+        try:
+            result = commands.assign(case_id, body)(
+                here.container.service, person.actor, version
+            )
+        except DossierError as error:
+            reference = _reference(here, case_id)
+            results.append((reference, person.t(refusal(error))))
+        else:
+            results.append((result.case.reference, person.t(N_("toegewezen"))))
+    if not results:
+        results = [("", person.t(N_("Kies eerst een of meer zaken")))]
+    return _draw(request, here, person, results=results)
+
+
+def _reference(here: SiteDep, case_id: UUID) -> str:
+    try:
+        return here.container.service.get_case(case_id).reference
+    except DossierError:
+        return str(case_id)
