@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import observability, openapi, problems
+from api import docs, observability, openapi, problems
 from api.container import Container
 from api.limits import BodyLimit
 from api.reads import prepare_access_log
@@ -28,6 +28,8 @@ def create_app(container: Container) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
+        docs_url=None,  # served by api.docs from the package
+        redoc_url=None,
     )
     app.state.container = container
     metrics = observability.Metrics(container)
@@ -47,5 +49,6 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     for module in (cases, case_commands, consultants, dashboard, audit, health):
         app.include_router(module.router)
+    docs.install(app)
     openapi.document(app)
     return app

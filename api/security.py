@@ -2,9 +2,9 @@
 
 Every API answer may hold personal data (a case, a list with pupils' names), so
 all are ``Cache-Control: no-store`` unless a route set its own. The
-Content-Security-Policy allows no inline script and nothing from elsewhere; the
-interactive API docs (/docs, Swagger UI from a CDN with an inline script) are
-left without it until their assets are served from the package.
+Content-Security-Policy allows no inline script and nothing from elsewhere, on
+every answer: the interactive API docs (/docs) included, whose Swagger UI is
+served from the package with its start-up in a file (api/docs.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -27,7 +26,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -38,8 +36,7 @@ class SecurityHeaders:
                 # browsers send the Origin the pages' CSRF check compares.
                 headers["Referrer-Policy"] = "same-origin"
                 headers["X-Frame-Options"] = "DENY"
-                if not docs:
-                    headers["Content-Security-Policy"] = CSP
+                headers["Content-Security-Policy"] = CSP
             await send(message)
 
         await self.app(scope, receive, sending)

@@ -37,6 +37,7 @@ from pathlib import Path
 REGISTRY = "https://registry.npmjs.org"
 WEB_VENDOR = Path("web/static/vendor")
 TEST_VENDOR = Path("tests/support/vendor")
+API_VENDOR = Path("api/static/vendor")
 MANIFEST = "VENDORED.md"
 # Far above any pinned tarball (the largest, axe-core, is about 1 MB packed).
 MAX_TARBALL_BYTES = 20 * 1024 * 1024
@@ -85,6 +86,15 @@ PINS: tuple[Pin, ...] = (
         licence="MPL-2.0",
         files=("axe.min.js", "LICENSE", "LICENSE-3RD-PARTY.txt"),
         root=TEST_VENDOR,
+    ),
+    # The API's interactive docs (/docs), served from the package: no CDN.
+    Pin(
+        package="swagger-ui-dist",
+        version="5.36.0",
+        integrity="sha512-Lt6/Kb0gXmLdiabLhvso4VdJP9V7qJWB0zh0gzeXUV3+CMOTzMmvpJRSXN7EAjfwixwmoi9ezDbLHiexC7lA9A==",
+        licence="Apache-2.0",
+        files=("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"),
+        root=API_VENDOR,
     ),
 )
 
