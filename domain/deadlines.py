@@ -24,6 +24,10 @@ class ClockState(StrEnum):
     AT_RISK = "at_risk"
     MET = "met"
     MISSED = "missed"
+    # The case ended before the clock's own event and before its due date
+    # (closed without any contact, withdrawn before intake): neither met nor
+    # missed, and no longer running.
+    ENDED = "ended"
 
 
 @dataclass(frozen=True)
@@ -87,10 +91,16 @@ def _until(pauses: Sequence[Pause], stopped_on: date) -> tuple[Pause, ...]:
 def _stopped(
     name: str, started_on: date, due: date | None, stopped_on: date, met_on: date | None
 ) -> Deadline:
+    """A clock that no longer runs: stopped by its own event (``met_on``), met
+    or missed by its date; or by the case's end without that event, which misses
+    it only when the due date had already passed (else: ended)."""
     # With the pauses cut off by _until the due date is always known; None would
     # mean the clock was paused when it stopped, so it never ran out.
     on_time = due is None or stopped_on <= due
-    state = ClockState.MET if on_time else ClockState.MISSED
+    if met_on is None:
+        state = ClockState.ENDED if on_time else ClockState.MISSED
+    else:
+        state = ClockState.MET if on_time else ClockState.MISSED
     return Deadline(name, started_on, due, state, met_on)
 
 
@@ -194,8 +204,9 @@ def compute_deadlines(
                 calendar,
                 today,
                 at_risk_days=THUISZITTER_AT_RISK_DAYS,
+                # The case's end is not the pupil's return to school.
                 stopped_on=t.ended_on,
-                met_on=t.ended_on,
+                met_on=None,
             )
         )
     if t.school_decision_on is not None:
@@ -208,8 +219,9 @@ def compute_deadlines(
                 calendar,
                 today,
                 at_risk_days=GPO_AT_RISK_DAYS,
+                # Nothing in a case's life files with the Geschillencommissie.
                 stopped_on=t.ended_on,
-                met_on=t.ended_on,
+                met_on=None,
             )
         )
     return tuple(deadlines)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import singledispatchmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from domain.calendar import WorkingDayCalendar
 from domain.case import Case
@@ -23,9 +23,11 @@ from storage.db import Database, SQLiteTx, Tx
 CALENDAR = WorkingDayCalendar()
 
 
-def next_due(t: Timeline) -> str | None:
+def next_due(t: Timeline, intake_norm_weeks: int = 6) -> str | None:
     """The earliest due date among clocks still running (independent of today)."""
-    clocks = compute_deadlines(t, CALENDAR, t.registered_on)
+    clocks = compute_deadlines(
+        t, CALENDAR, t.registered_on, intake_norm_weeks=intake_norm_weeks
+    )
     dues = [d.due for d in clocks if d.met_on is None and d.due and not t.ended_on]
     return min(dues).isoformat() if dues else None
 
@@ -60,6 +62,18 @@ class CaseListProjection(Projection):
 
     name = "case_list"
     tables = ("case_list",)
+    # The setting's intake norm (``configured``): next_due counts with it.
+    intake_norm_weeks: ClassVar[int] = 6
+
+    @classmethod
+    def configured(cls, *, intake_norm_weeks: int) -> type[CaseListProjection]:
+        """This projection counting the intake clock with ``intake_norm_weeks``."""
+        namespace = {
+            "intake_norm_weeks": intake_norm_weeks,
+            "__module__": cls.__module__,
+        }
+        return cast(type[CaseListProjection], type(cls.__name__, (cls,), namespace))
+
     needs_personal_data = True
     personal_data_events = (Case.Registered,)  # the pupil's name, nothing else
 
@@ -102,7 +116,7 @@ class CaseListProjection(Projection):
             if case_id in self.timelines:
                 t = self.timelines[case_id]
                 row["timeline"] = timeline_to_json(t)
-                row["next_due"] = next_due(t)
+                row["next_due"] = next_due(t, self.intake_norm_weeks)
         self.batch.flush(tx)
 
     @staticmethod

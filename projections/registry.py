@@ -13,7 +13,7 @@ from projections.workload import WorkloadProjection
 def all_projections(intake_norm_weeks: int = 6) -> dict[str, type[Projection]]:
     """The read models, configured (the deadlines know the intake norm)."""
     classes: list[type[Projection]] = [
-        CaseListProjection,
+        CaseListProjection.configured(intake_norm_weeks=intake_norm_weeks),
         DashboardProjection,
         DeadlinesProjection.configured(intake_norm_weeks=intake_norm_weeks),
         WorkloadProjection,

@@ -44,7 +44,10 @@ CLOCK_STATES = {
     "at_risk": N_("dreigt te verlopen"),
     "met": N_("gehaald"),
     "missed": N_("verlopen"),
+    "ended": N_("beëindigd met de zaak"),
 }
+# A first contact that never came before the case ended, said as such.
+ENDED_WITHOUT_CONTACT = N_("beëindigd zonder contact")
 RULES = {
     "not-assigned-consultant": N_(
         "Alleen de toegewezen consulent mag dit bij deze zaak."

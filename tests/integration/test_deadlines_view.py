@@ -262,6 +262,7 @@ def test_an_intake_not_decided_turns_at_risk_a_week_ahead_and_then_missed(
         "at_risk": 0,
         "met": 0,
         "missed": 1,
+        "ended": 0,
     }
 
 
@@ -417,7 +418,8 @@ def test_closing_a_case_stops_its_clocks_and_takes_it_off_the_watch_list(
     assert {name: (c.state, c.met_on) for name, c in clocks.items()} == {
         "intake": (ClockState.MET, DECIDED),
         "first_contact": (ClockState.MET, date(2026, 4, 24)),
-        "thuiszitter_3_months": (ClockState.MISSED, date(2026, 5, 6)),
+        # Missed by its date; the case's end is not the pupil's return.
+        "thuiszitter_3_months": (ClockState.MISSED, None),
     }
     assert not any(c.case_open for c in clocks.values())
     assert watch.watch_list() == []
@@ -483,9 +485,10 @@ def test_withdrawing_a_suspended_case_stops_its_paused_clock_with_a_due_date(
     watch.service.withdraw(case_id, "Ouders trekken de aanmelding in.", by=COORDINATOR)
 
     first = watch.clocks(case_id)["first_contact"]
-    # The suspension ran until the case ended: the clock never ran out.
+    # The suspension ran until the case ended: the clock never ran out, and
+    # no contact came: it ended, neither met nor missed.
     assert (first.state, first.met_on, first.case_open) == (
-        ClockState.MET,
+        ClockState.ENDED,
         None,
         False,
     )
@@ -527,6 +530,7 @@ def test_the_watch_list_and_counts_filter_by_region_and_consultant(
         "at_risk": 0,
         "met": 1,
         "missed": 1,
+        "ended": 0,
     }
     utrecht = watch.counts(region="utrecht")
     assert utrecht["intake"]["met"] == 1

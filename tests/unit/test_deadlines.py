@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import given
@@ -111,10 +111,10 @@ def test_intake_decided_late_is_missed_with_the_decision_day() -> None:
     assert (d.state, d.met_on) == (ClockState.MISSED, date(2026, 10, 14))
 
 
-def test_a_case_ended_before_intake_in_time_is_met_without_a_met_on() -> None:
+def test_a_case_ended_before_intake_in_time_reads_ended_not_met() -> None:
     t = Timeline(registered_on=REGISTERED, ended_on=date(2026, 10, 1))
     d = clock(t, date(2026, 12, 1), "intake")
-    assert (d.state, d.met_on) == (ClockState.MET, None)
+    assert (d.state, d.met_on) == (ClockState.ENDED, None)
 
 
 def test_a_case_ended_before_intake_too_late_is_missed() -> None:
@@ -149,13 +149,13 @@ def test_a_suspension_after_the_intake_decision_does_not_move_its_due_date() -> 
     assert (d.due, d.state) == (INTAKE_DUE, ClockState.MET)
 
 
-def test_a_case_ended_while_suspended_stops_the_intake_clock_in_time() -> None:
+def test_a_case_ended_while_suspended_stops_the_intake_clock_as_ended() -> None:
     # Suspended with 28 days to go and closed long after: the clock never ran out.
     t = Timeline(registered_on=REGISTERED, ended_on=date(2026, 12, 1)).suspended(
         date(2026, 9, 15)
     )
     d = clock(t, date(2026, 12, 2), "intake")
-    assert (d.due, d.state) == (date(2026, 12, 29), ClockState.MET)
+    assert (d.due, d.state) == (date(2026, 12, 29), ClockState.ENDED)
 
 
 # -- first contact -----------------------------------------------------------------
@@ -212,9 +212,11 @@ def test_first_contact_made_late_is_missed() -> None:
     assert (d.state, d.met_on) == (ClockState.MISSED, date(2026, 11, 10))
 
 
-def test_a_case_ended_before_first_contact_is_met_if_in_time() -> None:
+def test_a_case_ended_before_first_contact_in_time_reads_ended_without_contact() -> (
+    None
+):
     d = clock(assigned(ended_on=date(2026, 11, 5)), date(2026, 12, 1), "first_contact")
-    assert (d.state, d.met_on) == (ClockState.MET, None)
+    assert (d.state, d.met_on) == (ClockState.ENDED, None)
 
 
 def test_a_case_ended_before_first_contact_is_missed_if_too_late() -> None:
@@ -306,14 +308,14 @@ def test_an_open_suspension_pauses_the_thuiszitter_clock() -> None:
     assert (d.due, d.state) == (None, ClockState.PAUSED)
 
 
-def test_a_case_ended_within_three_months_meets_the_thuiszitter_clock() -> None:
+def test_a_case_ended_within_three_months_ends_the_thuiszitter_clock() -> None:
     t = Timeline(
         registered_on=REGISTERED,
         at_home_since=date(2026, 8, 15),
         ended_on=date(2026, 11, 15),
     )
     d = clock(t, date(2026, 12, 1), "thuiszitter_3_months")
-    assert (d.state, d.met_on) == (ClockState.MET, date(2026, 11, 15))
+    assert (d.state, d.met_on) == (ClockState.ENDED, None)
 
 
 def test_a_case_ended_after_three_months_misses_the_thuiszitter_clock() -> None:
@@ -323,7 +325,7 @@ def test_a_case_ended_after_three_months_misses_the_thuiszitter_clock() -> None:
         ended_on=date(2026, 11, 16),
     )
     d = clock(t, date(2026, 12, 1), "thuiszitter_3_months")
-    assert (d.state, d.met_on) == (ClockState.MISSED, date(2026, 11, 16))
+    assert (d.state, d.met_on) == (ClockState.MISSED, None)
 
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)))
@@ -369,14 +371,14 @@ def test_an_open_suspension_pauses_the_gpo_window() -> None:
     assert (d.due, d.state) == (None, ClockState.PAUSED)
 
 
-def test_a_case_ended_within_the_gpo_window_meets_it() -> None:
+def test_a_case_ended_within_the_gpo_window_ends_it() -> None:
     t = Timeline(
         registered_on=REGISTERED,
         school_decision_on=date(2026, 9, 1),
         ended_on=date(2026, 10, 13),
     )
     d = clock(t, date(2026, 11, 1), "gpo_window")
-    assert (d.state, d.met_on) == (ClockState.MET, date(2026, 10, 13))
+    assert (d.state, d.met_on) == (ClockState.ENDED, None)
 
 
 def test_a_case_ended_after_the_gpo_window_misses_it() -> None:
@@ -429,3 +431,16 @@ def test_a_deadline_as_dict_gives_iso_dates_and_the_state_name() -> None:
     paused = Deadline("intake", REGISTERED, None, ClockState.PAUSED, None)
     assert paused.as_dict()["due"] is None
     assert paused.as_dict()["met_on"] is None
+
+
+def test_the_case_list_s_next_due_date_counts_with_the_intake_norm_setting() -> None:
+    from projections.case_list import CaseListProjection, next_due
+    from projections.registry import all_projections
+
+    t = Timeline(registered_on=REGISTERED)
+
+    assert next_due(t) == INTAKE_DUE.isoformat()
+    assert next_due(t, 8) == (REGISTERED + timedelta(weeks=8)).isoformat()
+    configured = all_projections(intake_norm_weeks=8)["case_list"]
+    assert issubclass(configured, CaseListProjection)
+    assert configured.intake_norm_weeks == 8

@@ -40,7 +40,14 @@ from projections.workload import WorkloadProjection
 from web.forms import FormDep
 from web.labels import N_
 from web.site import PageError, SignedInDep, Site, SiteDep, Visitor, page, redirect
-from web.wording import CLOCK_STATES, CLOCKS, EVENTS, field_problem, field_problems
+from web.wording import (
+    CLOCK_STATES,
+    CLOCKS,
+    ENDED_WITHOUT_CONTACT,
+    EVENTS,
+    field_problem,
+    field_problems,
+)
 from web.wording import refusal as refusal_text
 
 router = APIRouter(include_in_schema=False)
@@ -155,6 +162,7 @@ def draw(
         events=EVENTS,
         clocks=CLOCKS,
         clock_states=CLOCK_STATES,
+        ended_without_contact=ENDED_WITHOUT_CONTACT,
         offered=offered,
         slugs=SLUGS,
         choices=CHOICES,
