@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -35,11 +36,13 @@ class Form:
 
 
 def _same_origin(request: Request) -> bool:
+    """A browser's Origin, when it sends one, names this host. The scheme is
+    not compared: behind a TLS-terminating proxy the browser says https while
+    this process sees http."""
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    return origin == own
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 async def posted_form(request: Request, person: VisitorDep) -> Form:

@@ -126,3 +126,18 @@ def test_an_unknown_page_answers_404_in_the_pages_look(page: Page, api: Api) -> 
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Pagina niet gevonden")
     assert_accessible(page)
+
+
+def test_a_post_from_another_site_is_refused_even_with_the_token(api: Api) -> None:
+    user = web_user(api, Role.INTAKE)
+    with httpx.Client(base_url=api.server.url) as client:
+        form = client.get("/inloggen").text
+        token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        response = client.post(
+            "/inloggen",
+            data={"csrf_token": token, "name": user.name, "password": user.password},
+            headers={"Origin": "https://elders.example"},
+        )
+
+    assert response.status_code == 403
+    assert "dossier_session" not in response.cookies
