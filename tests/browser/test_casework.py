@@ -253,3 +253,36 @@ def test_each_role_s_work_queue_passes_axe(page: Page, api: Api, role: Role) -> 
     expect(page.get_by_role("heading", level=1)).to_have_text("Werkvoorraad")
     assert_accessible(page)
     screenshot(page, api, f"work-queue-{role}")
+
+
+def test_a_form_with_errors_puts_the_focus_on_the_error_summary(
+    page: Page, api: Api
+) -> None:
+    consultant = api.add_consultant()
+    case = api.case_in("assigned", consultant)
+    sign_in(page, api, web_user(api, Role.COORDINATOR))
+    open_case(page, api, case["id"])
+    give(page, "Opschorten")
+    submit(page, "Opschorten")  # no reason given
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Vul dit veld in")
+    expect(page.locator("#opschorten-reason-error")).to_be_visible()
+    assert api.case(case["id"])["status"] == "assigned"
+    assert_accessible(page)
+
+
+def test_the_pages_fit_a_screen_320_pixels_wide(page: Page, api: Api) -> None:
+    consultant = api.add_consultant()
+    case = api.case_in("assigned", consultant)
+    sign_in(page, api, web_user(api, Role.COORDINATOR))
+    page.set_viewport_size({"width": 320, "height": 800})
+    for path in ("/", f"/zaken/{case['id']}", "/toegankelijkheid"):
+        page.goto(api.server.url + path)
+        # Only tables may scroll sideways, inside their own container.
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, path
+    screenshot(page, api, "case-320px")
