@@ -12,7 +12,7 @@ through the service and holds the read models to the aggregate.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -38,10 +38,13 @@ from domain.values import (
     Step,
 )
 from tests.support.case_strategies import (
+    ADMIT,
+    INTAKE_REACHES,
     LEGAL_MOVES,
     POOL,
     REGISTERED_AT,
     REGISTRATIONS,
+    Intake,
     PoolConsultant,
     actors,
     consultant_picks,
@@ -84,20 +87,24 @@ class CaseCommands(RuleBasedStateMachine):
     def register(self, kind: str, head_start: int, consultant: int) -> None:
         self.start_life(kind, head_start, consultant)
 
-    def start_life(self, kind: str, head_start: int, consultant: int) -> None:
+    def start_life(
+        self, kind: str, head_start: int, consultant: int, intake: Intake = ADMIT
+    ) -> None:
         """Register, then (to reach deep states and long histories often) take
         the first ``head_start`` steps of a happy path with valid commands:
         prerequisites, intake, assign, activity, suspend, resume, close, reopen,
-        assign the other consultant, activity. The rules take it from there."""
+        assign the other consultant, activity. The rules take it from there.
+        An ``intake`` that does not admit the case ends the path there."""
         self.events, self.recorded, self.withdrawn_from = [], [], None
         self.case = self.new_case(REGISTRATIONS[kind])
         self.collect()
+        decision, reason, referred_to = intake
         path: list[tuple[Status, Callable[[datetime], None]]] = [
             (Status.AWAITING_INTAKE, self._meet_prerequisites),
             (
-                Status.AWAITING_ASSIGNMENT,
+                INTAKE_REACHES[decision],
                 lambda now: self.case.decide_intake(
-                    IntakeDecision.ADMISSIBLE, None, None, by=INTAKE, now=now
+                    decision, reason, referred_to, by=INTAKE, now=now
                 ),
             ),
             (Status.ASSIGNED, lambda now: self._assign_valid(consultant, now)),
@@ -127,6 +134,8 @@ class CaseCommands(RuleBasedStateMachine):
             (Status.ASSIGNED, lambda now: self._assign_valid(consultant + 1, now)),
             (Status.IN_MEDIATION, self._first_contact),
         ]
+        if decision != IntakeDecision.ADMISSIBLE:
+            del path[2:]
         for reached, command in path[:head_start]:
             self.attempt(command, minutes=60 * 26, must_succeed=True)
             assert self.case.status == reached
@@ -165,7 +174,7 @@ class CaseCommands(RuleBasedStateMachine):
             now=self.now,
         )
 
-    def take_events(self) -> list[Any]:
+    def take_events(self) -> Sequence[Any]:
         """The events the case's last command gave."""
         return self.case.collect_events()
 

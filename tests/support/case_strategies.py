@@ -154,3 +154,20 @@ WITHDRAWN_OR_CLOSED = frozenset({Status.WITHDRAWN, Status.CLOSED})
 kinds = st.sampled_from(sorted(REGISTRATIONS))
 head_starts = st.integers(0, 10)
 consultant_picks = st.integers(0, 1)
+
+Intake = tuple[IntakeDecision, str | None, ReferredTo | None]
+# The intake a head start takes (admission, unless told), and the status each
+# decision reaches; only after an admission does the path go on.
+ADMIT: Intake = (IntakeDecision.ADMISSIBLE, None, None)
+head_start_intakes = st.sampled_from(
+    [
+        ADMIT,
+        (IntakeDecision.NOT_ADMISSIBLE, "Hbo.", None),
+        (IntakeDecision.REFERRED, "Hoort elders.", ReferredTo.SAMENWERKINGSVERBAND),
+    ]
+)
+INTAKE_REACHES = {
+    IntakeDecision.ADMISSIBLE: Status.AWAITING_ASSIGNMENT,
+    IntakeDecision.NOT_ADMISSIBLE: Status.NOT_ADMISSIBLE,
+    IntakeDecision.REFERRED: Status.REFERRED,
+}
