@@ -2,17 +2,18 @@
 
 The commands of the Case state machine (tests/support/case_machine.py: random
 commands from random actors at random moments, valid or not) play the lives of
-two or three cases kept by a real CaseService on a store of their own. Each
-command runs as the service's own commands run, on the case as the service loads
-it, and the service saves what it gave. Left out: the role check before the load
-(the service's tests cover it; the machine's actors may be of any role) and,
-after an erasure, destroying the case's key (it hides personal values, never a
-status). After every step that recorded something, every read model is caught
-up, and for each case its status in the case list, in the audit trail (its state
-and its ZGW trail), in the dashboard (the current row, the status intervals) and
-what the deadlines and the workload derive from it must be the aggregate's; the
-dashboard's counts by status (open, closed) must be the counts over the
-aggregates.
+two or three cases kept by a real CaseService, on a store emptied for each
+example. Each command runs as the service's own commands run, on the case as the
+service loads it, and the service saves what it gave. Left out: the role check
+before the load (the service's tests cover it; the machine's actors may be of
+any role) and, after an erasure, destroying the case's key (it hides personal
+values, never a status). After every command that succeeds (those of a head
+start too, so that no state on the way goes unchecked), every read model is
+caught up, and for each case its status in the case list, in the audit trail
+(its state and its ZGW trail), in the dashboard (the current row, the status
+intervals) and what the deadlines and the workload derive from it must be the
+aggregate's; the dashboard's counts by status (open, closed) must be the counts
+over the aggregates, now and as of that moment.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from tests.support.case_strategies import (
 )
 from tests.support.clock import FakeClock
 from tests.support.samples import INTAKE
-from tests.support.stores import store_of_its_own
+from tests.support.stores import empty_store
 
 MAX_CASES = 3
 # What the machine keeps of the case it plays; set aside while it plays another.
@@ -68,26 +69,25 @@ PER_CASE = ("case", "events", "recorded", "withdrawn_from", "statuses")
 
 
 class StatusEverywhere(CaseCommands):
-    """The commands on cases kept by a CaseService on a store of their own; the
-    read models held to the aggregates after every step."""
+    """The commands on cases kept by a CaseService; the read models held to the
+    aggregates after every command that succeeds and after every step."""
 
-    store: ClassVar[Settings]  # the kind of store; each example gets its own
+    store: ClassVar[Settings]  # emptied for each example
 
     def __init__(self) -> None:
         super().__init__()
+        empty_store(self.store)
         self.cleanup = ExitStack()
         try:
-            # One command at a time: small pools spare the shared server.
-            small = self.store.model_copy(update={"pool_size": 2})
-            own = self.cleanup.enter_context(store_of_its_own(small))
             self.clock = FakeClock(REGISTERED_AT)
-            self.service = build_service(own, clock=self.clock)
+            self.service = build_service(self.store, clock=self.clock)
             self.cleanup.callback(self.service.factory.close)
-            self.read_db = build_read_database(own)
+            self.read_db = build_read_database(self.store)
             self.cleanup.callback(self.read_db.close)
+            projections = all_projections(self.store.intake_norm_weeks)
             self.runners = {
                 name: ProjectionRunner(self.service, self.read_db, projection)
-                for name, projection in all_projections(own.intake_norm_weeks).items()
+                for name, projection in projections.items()
             }
         except BaseException:
             self.cleanup.close()
@@ -112,11 +112,13 @@ class StatusEverywhere(CaseCommands):
         return case
 
     def attempt(self, command: Any, **options: Any) -> bool:
-        """The command on the case as the service loads it now."""
+        """The command on the case as the service loads it now; the read models
+        checked after each one that succeeds, those of a head start too."""
         self.case = self.service.get_case(self.case.id)
         succeeded = super().attempt(command, **options)
         if succeeded:
             self.statuses.append(Status(self.case.status))
+            self.check_read_models()
         return succeeded
 
     def take_events(self) -> Sequence[Any]:
@@ -166,8 +168,12 @@ class StatusEverywhere(CaseCommands):
 
     @invariant()
     def every_read_model_shows_each_case_in_its_aggregates_status(self) -> None:
-        """(A step that recorded nothing, such as a refused command, leaves the
-        aggregates and the read models as the last check found them.)"""
+        self.check_read_models()
+
+    def check_read_models(self) -> None:
+        """Catch every read model up and hold each case's rows, and the counts,
+        to the aggregates as the service loads them. (Nothing recorded since the
+        last check, as after a refused command: they are as it found them.)"""
         self.set_aside()
         head = self.service.recorder.max_notification_id()
         if head == self.checked_at:
@@ -281,7 +287,8 @@ def test_every_read_model_shows_each_case_in_its_aggregates_status(
     settings: Settings,
 ) -> None:
     class OnThisStore(StatusEverywhere):
-        store = settings
+        # One command at a time: small pools spare the shared server.
+        store = settings.model_copy(update={"pool_size": 2})
 
     run_state_machine_as_test(
         OnThisStore,

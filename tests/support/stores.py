@@ -1,15 +1,15 @@
-"""Empty stores for tests: a PostgreSQL schema of a test's own, or for a settings
-object a copy of it on a store nobody else uses."""
+"""Empty stores for tests: a PostgreSQL schema of a test's own, and a store
+emptied for the next example of a property test."""
 
 from __future__ import annotations
 
-import tempfile
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import closing, contextmanager
 
 import psycopg
+from psycopg import sql
 
 from dossier.settings import Settings
 
@@ -27,15 +27,29 @@ def new_schema(url: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@contextmanager
-def store_of_its_own(settings: Settings) -> Iterator[Settings]:
-    """``settings`` on an empty store of the same kind: a new schema in the same
-    PostgreSQL database, or a new directory beside SQLite's; removed afterwards
-    (close what uses it first)."""
+def empty_store(settings: Settings) -> None:
+    """Delete every row of every table of the store ``settings`` names; the
+    tables stay (a few milliseconds, where making the tables anew takes a few
+    hundred). Close what uses the store first."""
     if settings.database_url is not None:
-        with new_schema(settings.database_url) as schema:
-            yield settings.model_copy(update={"database_schema": schema})
+        schema = settings.database_schema
+        with psycopg.connect(settings.database_url) as conn:  # one transaction
+            tables = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
+            for (table,) in tables:
+                conn.execute(
+                    sql.SQL("DELETE FROM {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(table)
+                    )
+                )
         return
-    settings.data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.data_dir.parent) as directory:
-        yield settings.model_copy(update={"data_dir": Path(directory)})
+    if not settings.sqlite_path.exists():
+        return
+    with closing(sqlite3.connect(settings.sqlite_path)) as db, db:
+        names = db.execute(
+            "SELECT name FROM sqlite_master"
+            " WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for (name,) in names:
+            db.execute(f'DELETE FROM "{name}"')
