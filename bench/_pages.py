@@ -95,7 +95,7 @@ def sample(settings: Settings) -> dict[str, Any]:
         db.close()
     assert row is not None, "a case in mediation with a consultant"
     keys = ("case_id", "reference", "consultant_id", "pupil_name", "region")
-    found = dict(zip(keys, (str(v) for v in row), strict=True))
+    found: dict[str, Any] = dict(zip(keys, (str(v) for v in row), strict=True))
     found["cases"] = int(total[0]) if total else 0
     found["consultant_cases"] = int(mine[0]) if mine else 0
     return found

@@ -175,6 +175,31 @@ def outages_rows(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def pages_rows(data: dict[str, Any]) -> list[Row]:
+    """Each page's p95 on the corpus (against its target), beside the API's p95
+    for the same case; of the demo data only its slowest page."""
+    rows: list[Row] = []
+    for dataset, result in (data.get("datasets") or {}).items():
+        pages = [p for p in result["pages"] if not p["baseline"]]
+        api = next((p for p in result["pages"] if p["as"] == "api"), None)
+        api_p95 = api["client_ms"]["p95"] if api else None
+        if dataset == "demo":
+            pages = sorted(pages, key=lambda p: p["client_ms"]["p95"] or 0)[-1:]
+        for p in pages:
+            p95, goal = p["client_ms"]["p95"], p["target_p95_ms"]
+            judged = dataset != "demo" and goal is not None
+            rows.append(
+                [
+                    f"page p95 ms, {p['page']} ({p['as']}), {dataset}",
+                    p95,
+                    api_p95,
+                    f"<= {goal:g}" if judged else None,
+                    met(p95, goal, at_most=True) if judged else "-",
+                ]
+            )
+    return rows
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "catchup": catchup_rows,
     "commands": commands_rows,
@@ -183,6 +208,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "time_travel": time_travel_rows,
     "dashboard": dashboard_rows,
     "outages": outages_rows,
+    "pages": pages_rows,
 }
 
 
