@@ -135,6 +135,12 @@ EDUCATION_STATUS = {
     EducationStatus.EXEMPT: N_("Vrijgesteld"),
     EducationStatus.OTHER: N_("Anders"),
 }
+CLUSTER = {
+    "1": N_("Cluster 1 (visueel)"),
+    "2": N_("Cluster 2 (auditief en communicatief)"),
+    "3": N_("Cluster 3 (lichamelijk, verstandelijk, langdurig ziek)"),
+    "4": N_("Cluster 4 (gedrag en psychiatrie)"),
+}
 COMMAND = {
     Command.REGISTER: N_("Aanmelden"),
     Command.RECORD_PREREQUISITE: N_("Voorwaarde vastleggen"),
@@ -167,4 +173,5 @@ KINDS: Mapping[str, Mapping[Any, str]] = {
     "outcome": OUTCOME,
     "education_status": EDUCATION_STATUS,
     "command": COMMAND,
+    "cluster": CLUSTER,
 }
