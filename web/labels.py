@@ -140,6 +140,12 @@ ERASURE_REASON = {
     ErasureReason.DATA_SUBJECT_REQUEST: N_("Verzoek van de betrokkene"),
     ErasureReason.RETENTION_EXPIRED: N_("Bewaartermijn verstreken"),
 }
+CLUSTER = {
+    "1": N_("Cluster 1 (visueel)"),
+    "2": N_("Cluster 2 (auditief en communicatief)"),
+    "3": N_("Cluster 3 (lichamelijk, verstandelijk, langdurig ziek)"),
+    "4": N_("Cluster 4 (gedrag en psychiatrie)"),
+}
 COMMAND = {
     Command.REGISTER: N_("Aanmelden"),
     Command.RECORD_PREREQUISITE: N_("Voorwaarde vastleggen"),
@@ -173,4 +179,5 @@ KINDS: Mapping[str, Mapping[Any, str]] = {
     "education_status": EDUCATION_STATUS,
     "erasure_reason": ERASURE_REASON,
     "command": COMMAND,
+    "cluster": CLUSTER,
 }
