@@ -36,7 +36,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -52,8 +51,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.zone import local_date
-from dossier.settings import Settings
 from tests.e2e.conftest import Server, start_server
+from tests.support.stores import drop_schema, store_settings
 
 STORES = ["sqlite", "postgres"]
 CHECKS = [
@@ -136,20 +135,6 @@ class Target:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.server.tokens[role]}"}
-
-
-def store_settings(
-    store: str, request: pytest.FixtureRequest, factory: pytest.TempPathFactory
-) -> Settings:
-    """As tests/conftest.py's ``settings``, for a module-scoped server."""
-    data_dir = factory.mktemp(f"fuzz-{store}") / "var"
-    if store == "sqlite":
-        return Settings(database_url=None, data_dir=data_dir)
-    url: str = request.getfixturevalue("postgres_url")
-    schema = f"fuzz_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return Settings(database_url=url, database_schema=schema, data_dir=data_dir)
 
 
 def registration(pupil_name: str | None = None) -> dict[str, Any]:
@@ -256,7 +241,8 @@ def target(
 ) -> Iterator[Target]:
     """One seeded server per store for the whole module (parametrised indirectly)."""
     store: str = request.param
-    settings_ = store_settings(store, request, tmp_path_factory)
+    data_dir = tmp_path_factory.mktemp(f"fuzz-{store}") / "var"
+    settings_ = store_settings(store, data_dir, request, "fuzz")
     server = start_server(settings_)
     try:
         seeds = seed(server)
@@ -268,9 +254,7 @@ def target(
             server.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.process.kill()
-        if settings_.database_url:
-            with psycopg.connect(settings_.database_url, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {settings_.database_schema} CASCADE")
+        drop_schema(settings_)
 
 
 def operation_of(target: Target, label: str) -> Any:
