@@ -52,6 +52,7 @@ from schemathesis.specs.openapi.checks import (
 
 from domain.zone import local_date
 from tests.e2e.conftest import Server, start_server
+from tests.support.http_api import registration
 from tests.support.stores import drop_schema, store_settings
 
 STORES = ["sqlite", "postgres"]
@@ -135,34 +136,6 @@ class Target:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.server.tokens[role]}"}
-
-
-def registration(pupil_name: str | None = None) -> dict[str, Any]:
-    return {
-        "channel": "web",
-        "requester": {
-            "role": "parent",
-            "name": "Jan de Vries",
-            "email": "jan@example.nl",
-            "phone": "0612345678",
-        },
-        "consent_given": True,
-        "pupil": {
-            "name": pupil_name or f"Sanne {uuid.uuid4().hex[:8]}",
-            "birth_date": "2015-03-14",
-            "municipality": "Amsterdam",
-            "pc4": "1011",
-        },
-        "school": {"name": "Basisschool De Regenboog", "brin": "12AB", "cluster": None},
-        "sector": "po",
-        "samenwerkingsverband": "PO2707",
-        "region": "noord-holland",
-        "category": "toelating",
-        "service": "onderwijsconsulent",
-        "at_home_since": None,
-        "receives_education": True,
-        "account": "School weigert toelating na verhuizing.",
-    }
 
 
 # The commands that bring a new case to each status, in order.
@@ -804,6 +777,8 @@ def test_a_nul_in_a_text_field_does_not_stop_the_read_models(server: Server) -> 
     """A NUL in a pupil's or a consultant's name is refused (422), or the read
     models still catch up with it. On a fresh server of its own (``server``, on
     each store), since on PostgreSQL it stops that server's read models for good."""
+    nul_case = registration()
+    nul_case["pupil"]["name"] = "Sanne\x00"
     with server.client("coordinator") as coordinator:
         writes = [
             coordinator.post(
@@ -815,9 +790,7 @@ def test_a_nul_in_a_text_field_does_not_stop_the_read_models(server: Server) -> 
                     "capacity": 3,
                 },
             ),
-            coordinator.post(
-                "/api/v1/cases", json=registration(pupil_name="Sanne\x00")
-            ),
+            coordinator.post("/api/v1/cases", json=nul_case),
         ]
     for response in writes:
         assert response.status_code in (201, 422), response.text
