@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from dossier.settings import Settings
-from tests.support.stores import new_schema
+from tests.support.stores import drop_schema, store_settings
 
 ADMIN_URL_VARIABLE = "DOSSIER_TEST_POSTGRES_URL"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -50,11 +50,6 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """The same test, once on each store."""
-    if request.param == "sqlite":
-        yield Settings(database_url=None, data_dir=tmp_path / "var")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        with new_schema(url) as schema:
-            yield Settings(
-                database_url=url, database_schema=schema, data_dir=tmp_path / "var"
-            )
+    chosen = store_settings(request.param, tmp_path / "var", request, "t")
+    yield chosen
+    drop_schema(chosen)

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from domain.values import Role
-from dossier.bootstrap import build_read_database
 from dossier.settings import Settings
-from storage.users import UserStore
 from tests.support import processes
+from tests.support.http_api import Service, staff_tokens
 
 START_SECONDS = 120  # a loaded two-core machine can be slow to start a server
 
@@ -29,23 +27,14 @@ def free_port() -> int:
 
 
 @dataclass
-class Server:
-    url: str
-    settings: Settings
-    tokens: dict[str, str]
+class Server(Service):
+    """A `dossier serve` process of the test's own."""
+
     process: subprocess.Popen[str]
 
     def client(self, role: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-    def add_user(self, name: str, role: Role, **kwargs: object) -> str:
-        db = build_read_database(self.settings)
-        try:
-            _, token = UserStore(db).add(name, role, **kwargs)  # type: ignore[arg-type]
-        finally:
-            db.close()
-        return token
 
 
 def start_server(
@@ -54,13 +43,7 @@ def start_server(
     embedded: bool = True,
     environment: dict[str, str] | None = None,
 ) -> Server:
-    db = build_read_database(settings)
-    store = UserStore(db)
-    tokens = {
-        str(role): store.add(f"e2e-{role}", role)[1]
-        for role in (Role.INTAKE, Role.COORDINATOR, Role.AUDITOR, Role.ADMIN)
-    }
-    db.close()
+    tokens = staff_tokens(settings)
     port = free_port()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = (settings.data_dir / f"server-{port}.log").open("w")

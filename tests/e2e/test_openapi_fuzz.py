@@ -36,7 +36,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -52,8 +51,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.zone import local_date
-from dossier.settings import Settings
 from tests.e2e.conftest import Server, start_server
+from tests.support.http_api import registration
+from tests.support.stores import drop_schema, store_settings
 
 STORES = ["sqlite", "postgres"]
 CHECKS = [
@@ -138,48 +138,6 @@ class Target:
         return {"Authorization": f"Bearer {self.server.tokens[role]}"}
 
 
-def store_settings(
-    store: str, request: pytest.FixtureRequest, factory: pytest.TempPathFactory
-) -> Settings:
-    """As tests/conftest.py's ``settings``, for a module-scoped server."""
-    data_dir = factory.mktemp(f"fuzz-{store}") / "var"
-    if store == "sqlite":
-        return Settings(database_url=None, data_dir=data_dir)
-    url: str = request.getfixturevalue("postgres_url")
-    schema = f"fuzz_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return Settings(database_url=url, database_schema=schema, data_dir=data_dir)
-
-
-def registration(pupil_name: str | None = None) -> dict[str, Any]:
-    return {
-        "channel": "web",
-        "requester": {
-            "role": "parent",
-            "name": "Jan de Vries",
-            "email": "jan@example.nl",
-            "phone": "0612345678",
-        },
-        "consent_given": True,
-        "pupil": {
-            "name": pupil_name or f"Sanne {uuid.uuid4().hex[:8]}",
-            "birth_date": "2015-03-14",
-            "municipality": "Amsterdam",
-            "pc4": "1011",
-        },
-        "school": {"name": "Basisschool De Regenboog", "brin": "12AB", "cluster": None},
-        "sector": "po",
-        "samenwerkingsverband": "PO2707",
-        "region": "noord-holland",
-        "category": "toelating",
-        "service": "onderwijsconsulent",
-        "at_home_since": None,
-        "receives_education": True,
-        "account": "School weigert toelating na verhuizing.",
-    }
-
-
 # The commands that bring a new case to each status, in order.
 def _path_to(state: str, consultant_id: str) -> list[tuple[str, dict[str, Any]]]:
     day = local_date(datetime.now(UTC)).isoformat()
@@ -256,7 +214,8 @@ def target(
 ) -> Iterator[Target]:
     """One seeded server per store for the whole module (parametrised indirectly)."""
     store: str = request.param
-    settings_ = store_settings(store, request, tmp_path_factory)
+    data_dir = tmp_path_factory.mktemp(f"fuzz-{store}") / "var"
+    settings_ = store_settings(store, data_dir, request, "fuzz")
     server = start_server(settings_)
     try:
         seeds = seed(server)
@@ -268,9 +227,7 @@ def target(
             server.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.process.kill()
-        if settings_.database_url:
-            with psycopg.connect(settings_.database_url, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {settings_.database_schema} CASCADE")
+        drop_schema(settings_)
 
 
 def operation_of(target: Target, label: str) -> Any:
@@ -820,6 +777,8 @@ def test_a_nul_in_a_text_field_does_not_stop_the_read_models(server: Server) -> 
     """A NUL in a pupil's or a consultant's name is refused (422), or the read
     models still catch up with it. On a fresh server of its own (``server``, on
     each store), since on PostgreSQL it stops that server's read models for good."""
+    nul_case = registration()
+    nul_case["pupil"]["name"] = "Sanne\x00"
     with server.client("coordinator") as coordinator:
         writes = [
             coordinator.post(
@@ -831,9 +790,7 @@ def test_a_nul_in_a_text_field_does_not_stop_the_read_models(server: Server) -> 
                     "capacity": 3,
                 },
             ),
-            coordinator.post(
-                "/api/v1/cases", json=registration(pupil_name="Sanne\x00")
-            ),
+            coordinator.post("/api/v1/cases", json=nul_case),
         ]
     for response in writes:
         assert response.status_code in (201, 422), response.text

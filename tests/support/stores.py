@@ -1,30 +1,48 @@
-"""Empty stores for tests: a PostgreSQL schema of a test's own, and a store
-emptied for the next example of a property test."""
+"""Stores for tests: settings for a store of a test's own (SQLite in a directory,
+or a new PostgreSQL schema in the run's database), and a store emptied for the
+next example of a property test."""
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
+from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from dossier.settings import Settings
 
 
-@contextmanager
-def new_schema(url: str) -> Iterator[str]:
-    """A new, empty schema in the database at ``url``; dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+def store_settings(
+    store: str,
+    data_dir: Path,
+    request: pytest.FixtureRequest,
+    prefix: str,
+    **overrides: Any,
+) -> Settings:
+    """Settings on ``store`` ("sqlite" or "postgres"); on PostgreSQL a schema named
+    ``<prefix>_<random>`` is made first (the run's database is dropped at its end,
+    and every schema with it). ``overrides`` are further settings."""
+    if store == "sqlite":
+        return Settings(database_url=None, data_dir=data_dir, **overrides)
+    url: str = request.getfixturevalue("postgres_url")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield schema
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return Settings(
+        database_url=url, database_schema=schema, data_dir=data_dir, **overrides
+    )
+
+
+def drop_schema(settings: Settings) -> None:
+    """Drop the PostgreSQL schema ``store_settings`` made (nothing on SQLite)."""
+    if settings.database_url:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {settings.database_schema} CASCADE")
 
 
 def empty_store(settings: Settings) -> None:

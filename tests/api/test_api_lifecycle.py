@@ -1,6 +1,6 @@
-"""A case's life through the real HTTP API (api.md), on each store: commands, reads
-now and in the past, concurrency headers, idempotency, read-your-writes, errors,
-the audit trail, erasure, operations endpoints and the dashboard."""
+"""A case's life through the HTTP API (api.md), in process on each store: commands,
+reads now and in the past, concurrency headers, idempotency, read-your-writes,
+errors, the audit trail, erasure, operations endpoints and the dashboard."""
 
 from __future__ import annotations
 
@@ -15,25 +15,17 @@ import pytest
 from domain.values import Role
 from domain.zone import local_date
 from projections.figures import school_year_of
-from tests.e2e.helpers import (
+from tests.support.http_api import (
     CASES,
     CLOSURE,
     CONSULTANTS,
-    STORES,
     Api,
     activity,
-    api_for,
     assert_command_answer,
     assert_problem,
     registration,
-    server_pool,  # noqa: F401 (the fixture api_for asks for)
     today,
 )
-
-
-@pytest.fixture(scope="module", params=STORES)
-def api(request: pytest.FixtureRequest) -> Api:
-    return api_for(request)
 
 
 def history_types(api: Api, case_id: str) -> list[str]:

@@ -18,20 +18,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import (
+from tests.support.http_api import (
     ANONYMOUS,
     CASES,
     CLOSURE,
     CONSULTANTS,
-    STORES,
     UNKNOWN_TOKEN,
     Api,
     Consultant,
     activity,
-    api_for,
     assert_problem,
     registration,
-    server_pool,  # noqa: F401 (the fixture api_for asks for)
     today,
 )
 
@@ -43,7 +40,7 @@ EVERYONE = frozenset({INTAKE, COORDINATOR, ASSIGNED, OTHER, AUDITOR, ADMIN})
 
 @dataclass
 class World:
-    """The module's consultants and shared cases, on one server."""
+    """The module's consultants and shared cases, on one app."""
 
     api: Api
     assigned: Consultant
@@ -61,9 +58,8 @@ class World:
         return self.shared[state]
 
 
-@pytest.fixture(scope="module", params=STORES)
-def world(request: pytest.FixtureRequest) -> World:
-    api = api_for(request)
+@pytest.fixture(scope="module")
+def world(api: Api) -> World:
     return World(api, api.add_consultant(), api.add_consultant(), api.add_consultant())
 
 
