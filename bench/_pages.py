@@ -32,11 +32,28 @@ TARGET_P95_MS = 100.0
 ROLES = (Role.INTAKE, Role.COORDINATOR, Role.CONSULTANT, Role.AUDITOR)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SIGNED_OUT = "signed out"
-# Pages that may have landed since this was written: included when served.
-MAYBE = (
-    ("GET /aanmelding", "intake", "/aanmelding"),
-    ("GET /consulenten", "coordinator", "/consulenten"),
-)
+PAGE_SIZE = 50  # rows in a work queue's table (web/routes/queue.py)
+ABSENT_NAME = "Zoeknaam Nergens"
+# A complete registration form (web/registration_form.py's fields); each post
+# gets a new idempotency key, as each drawing of the form does.
+REGISTRATION = {
+    "channel": "web",
+    "requester_role": "parent",
+    "requester_name": "Aanvrager Pagebench",
+    "requester_email": "aanvrager@example.nl",
+    "consent_given": "yes",
+    "pupil_name": "Leerling Pagebench",
+    "pupil_birth_date": "2015-03-14",
+    "pupil_pc4": "1011",
+    "sector": "po",
+    "school_brin": "12AB",
+    "samenwerkingsverband": "PO2707",
+    "region": "noord-holland",
+    "category": "toelating",
+    "service": "onderwijsconsulent",
+    "receives_education": "no",
+    "account": "School weigert toelating.",
+}
 
 
 @dataclass
@@ -49,6 +66,7 @@ class Probe:
     path: str
     form: dict[str, str] | None = None
     baseline: bool = False
+    fresh_key: bool = False  # a new idempotency key in each post
     client_ms: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
 
@@ -70,7 +88,12 @@ class Dataset:
 
 def sample(settings: Settings) -> dict[str, Any]:
     """A case in mediation with a consultant and a pupil's name (the first by
-    id: the same case each run), and how many cases the case list holds."""
+    id: the same case each run), and how many cases the case list holds.
+
+    The name searched for is that pupil's, unless more than a page of cases
+    share it (the bulk loader gives every pupil the same placeholder name):
+    then a name no case has, which like a rare name makes the search read
+    every row, where the shared one would stop at the first page."""
     db = build_read_database(settings)
     try:
         with db.reading() as tx:
@@ -91,6 +114,11 @@ def sample(settings: Settings) -> dict[str, Any]:
                 (row[2] if row else "",),
                 t=table,
             )
+            namesakes = tx.fetchone(
+                "SELECT count(*) FROM {t} WHERE pupil_name = %s",
+                (row[3] if row else "",),
+                t=table,
+            )
     finally:
         db.close()
     assert row is not None, "a case in mediation with a consultant"
@@ -98,6 +126,12 @@ def sample(settings: Settings) -> dict[str, Any]:
     found: dict[str, Any] = dict(zip(keys, (str(v) for v in row), strict=True))
     found["cases"] = int(total[0]) if total else 0
     found["consultant_cases"] = int(mine[0]) if mine else 0
+    found["pupil_namesakes"] = int(namesakes[0]) if namesakes else 0
+    if found["pupil_namesakes"] > PAGE_SIZE:
+        found["pupil_name"] = ABSENT_NAME
+    found["name_searched"] = (
+        "a name no case has" if found["pupil_name"] == ABSENT_NAME else "a pupil's name"
+    )
     return found
 
 
@@ -242,13 +276,39 @@ class Server:
 
 
 def served_extras(clients: Clients) -> list[Probe]:
-    """The pages of MAYBE that this server answers (not 404)."""
-    found = []
-    for label, who, path in MAYBE:
+    """The pages that landed after the first ones, when this server has them
+    (not 404): the registration form, its postcode lookup and registering a
+    case (each post writes one), and the consultants' list."""
+
+    def served(who: str, path: str) -> bool:
         if clients[who][0].get(path).status_code != 404:
-            found.append(Probe(label, who, "GET", path))
-        else:
-            say(f"  {label}: not served (404), left out")
+            return True
+        say(f"  {path}: not served (404), left out")
+        return False
+
+    found = []
+    if served("intake", "/aanmelding"):
+        lookup = {"pupil_pc4": "1011", "sector": "po"}
+        found += [
+            Probe("GET /aanmelding", "intake", "GET", "/aanmelding"),
+            Probe(
+                "POST /aanmelding/suggestie",
+                "intake",
+                "POST",
+                "/aanmelding/suggestie",
+                lookup,
+            ),
+            Probe(
+                "POST /aanmelding (registers)",
+                "intake",
+                "POST",
+                "/aanmelding",
+                dict(REGISTRATION),
+                fresh_key=True,
+            ),
+        ]
+    if served("coordinator", "/consulenten"):
+        found.append(Probe("GET /consulenten", "coordinator", "GET", "/consulenten"))
     return found
 
 
@@ -270,6 +330,8 @@ def run_rounds(
             client, token = clients[probe.who]
             request_id = f"pages-{dataset}-{n}-{i}-{secrets.token_hex(3)}"
             form = None if probe.form is None else {"csrf_token": token, **probe.form}
+            if form is not None and probe.fresh_key:
+                form["idempotency_key"] = secrets.token_urlsafe(24)
             headers = {"X-Request-ID": request_id}
             began = time.perf_counter()
             answer = client.request(

@@ -2,7 +2,7 @@
 the demo data and on a 100,000-case corpus; target p95 <= 100 ms at 100,000.
 
     python bench/pages.py [--datasets demo,corpus] [--cases 100000]
-                          [--requests 100] [--warmup 5] [--profile]
+                          [--requests 100] [--warmup 5] [--profile [PAGE]]
 
 One client at a time (sequential httpx on loopback, no concurrency: latency per
 page, not throughput). Every round asks for every page once, so that whatever
@@ -17,11 +17,15 @@ Datasets: ``demo`` is `dossier demo` (the default 1,600 cases, through the
 commands) on SQLite in a temporary directory with embedded read models, as
 `make run` gives; ``corpus`` is bench/_corpus.py's schema corpus_<N> on
 PostgreSQL with `dossier worker` beside `dossier serve`, as production runs.
-The pages only read; the corpus gains the bench users (bench-pages-*) only.
+The pages read, but for POST /aanmelding: each registers a case (in the corpus
+too, counted in its marker's ``writes``); the corpus also keeps the bench
+users (bench-pages-*).
 
-``--profile`` then serves the slowest page again (sign-in aside: argon2 is slow
-on purpose) under pyinstrument (`pip install pyinstrument`): the threadpool
-calls, the page handler and its dependencies, each profiled in its thread.
+``--profile [PAGE]`` then serves the slowest page (sign-in aside: argon2 is
+slow on purpose), or PAGE ("label role" as printed), again under pyinstrument
+(`pip install pyinstrument`): the threadpool calls, the page handler and its
+dependencies, each profiled in its thread. The demo's SQLite is removed after
+its run (``--keep-demo`` keeps it); the processes' logs stay.
 
 Exits non-zero only when a page answered other than 2xx/3xx.
 """
@@ -30,10 +34,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +55,7 @@ from _common import (
     tail,
     write_results,
 )
-from _corpus import default_cases
+from _corpus import Corpus
 from _pages import (
     BIN,
     SIGNED_OUT,
@@ -68,7 +74,7 @@ from _pages import (
     summary,
     users,
 )
-from http_load import choose_corpus
+from http_load import choose_corpus, count_writes, log_head
 
 from dossier.settings import Settings
 
@@ -161,6 +167,7 @@ def measure(
         if data.settings.runs_projections_inside
         else "dossier worker beside dossier serve",
         "profile": profile,
+        "loadavg_after": [round(v, 2) for v in os.getloadavg()],
         "logs": str(data.workdir),
     }
 
@@ -175,6 +182,11 @@ def profiled(
     """The slowest page (by the client's p95; sign-in and baselines aside) again,
     on a server whose threadpool calls run under pyinstrument."""
     candidates = [p for p in chosen if not p.baseline and p.who != "sign-in"]
+    if args.profile != "slowest":
+        candidates = [p for p in chosen if f"{p.label} {p.who}" == args.profile]
+        if not candidates:
+            names = ", ".join(repr(f"{p.label} {p.who}") for p in chosen)
+            raise SystemExit(f"--profile: no page {args.profile!r}; pages: {names}")
     slowest = max(candidates, key=lambda p: percentile(sorted(p.client_ms), 95) or 0)
     workdir = server.data.workdir
     flag, output = workdir / "profile.on", workdir / "profile.txt"
@@ -185,9 +197,7 @@ def profiled(
         BENCH_PROFILE_FLAG=str(flag),
         BENCH_PROFILE_OUT=str(output),
     )
-    again = Probe(
-        slowest.label, slowest.who, slowest.method, slowest.path, slowest.form
-    )
+    again = replace(slowest, client_ms=[], server_ms=[])
     name = f"{server.data.name}-profile"
     run_rounds(name, [again], clients, args.warmup, 0, errors)
     flag.touch()
@@ -225,9 +235,11 @@ def print_dataset(name: str, result: dict[str, Any]) -> None:
         ]
         for p in result["pages"]
     ]
-    cases = result["sample_case"]["cases"]
+    case, load = result["sample_case"], result["loadavg_after"]
     print_table(
-        f"Pages, {name}: {cases:,} cases, {result['read_models']}; ms, one client"
+        f"Pages, {name}: {case['cases']:,} cases, {result['read_models']};"
+        f" name search: {case['name_searched']}; load average after:"
+        f" {' '.join(map(str, load))} on {os.cpu_count()} CPUs; ms, one client"
         " at a time (p50/p95/max as the client saw them; server: the request log's"
         " duration_ms); the target is for p95 at 100,000 cases, on the client's",
         [
@@ -279,21 +291,29 @@ def demo_dataset(root: Path) -> Dataset:
     return Dataset("demo", env, settings, root, {"build_seconds": seconds})
 
 
-def corpus_dataset(cases: int, root: Path) -> Dataset:
+def corpus_dataset(cases: int, root: Path) -> tuple[Dataset, Corpus]:
     """bench/_corpus.py's corpus on PostgreSQL (built now when missing)."""
     corpus = choose_corpus(cases)
     env = corpus.environment()
     facts = {"schema": corpus.schema, "events_at_build": corpus.events}
-    return Dataset(f"corpus_{cases}", env, corpus.settings, root, facts)
+    return Dataset(f"corpus_{cases}", env, corpus.settings, root, facts), corpus
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="demo,corpus", help="demo, corpus")
     parser.add_argument("--cases", type=int, default=100_000, help="corpus size")
+    parser.add_argument("--keep-demo", action="store_true", help="keep its SQLite")
     parser.add_argument("--requests", type=int, default=100, help="per page")
     parser.add_argument("--warmup", type=int, default=5, help="rounds not counted")
-    parser.add_argument("--profile", action="store_true", help="the slowest page")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="slowest",
+        default=None,
+        metavar="PAGE",
+        help="profile the slowest page, or PAGE ('GET / (werkvoorraad) coordinator')",
+    )
     args = parser.parse_args(argv)
     wanted = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if unknown := set(wanted) - {"demo", "corpus"}:
@@ -307,12 +327,20 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         root = workdir / name
         root.mkdir()
+        corpus = None
         if name == "demo":
             data = demo_dataset(root)
         else:
-            data = corpus_dataset(args.cases or default_cases(), root)
-            schema = data.facts["schema"]
-        results[data.name] = {**measure(data, args, errors), "dataset": data.facts}
+            data, corpus = corpus_dataset(args.cases, root)
+            schema, head = corpus.schema, log_head(corpus)
+        try:
+            results[data.name] = {**measure(data, args, errors), "dataset": data.facts}
+        finally:
+            if corpus is not None:  # the registrations posted
+                data.facts["events_appended"] = log_head(corpus) - head
+                count_writes(corpus, data.facts["events_appended"])
+        if name == "demo" and not args.keep_demo:
+            shutil.rmtree(root / "var", ignore_errors=True)
         print_dataset(data.name, results[data.name])
     settings = Settings(database_url=database_url(), database_schema="public")
     run = BenchRun("pages", database_url(), schema, stamp, settings, True)

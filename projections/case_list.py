@@ -13,7 +13,7 @@ from domain.case import Case
 from domain.deadlines import compute_deadlines
 from domain.status import CaseStatus, next_status
 from domain.timeline import Timeline, next_timeline
-from domain.values import Personal, Status
+from domain.values import OPEN_STATUSES, Personal, Status
 from domain.zone import local_date
 from projections.base import Projection, RowBatch
 from projections.codecs import timeline_from_json, timeline_to_json
@@ -269,6 +269,7 @@ class CaseFilter:
     registered_to: date | None = None
     q: str | None = None
     overdue_on: date | None = None  # only cases with a running clock past due
+    open_only: bool = False  # only cases still open
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,9 @@ class CaseListView:
         if f.q:
             where.append("(UPPER(reference) = %s OR LOWER(pupil_name) LIKE %s)")
             params.extend([f.q.strip().upper(), f"%{_like(f.q.strip().lower())}%"])
+        if f.open_only:
+            where.append("status IN (" + ", ".join(["%s"] * len(OPEN_STATUSES)) + ")")
+            params.extend(str(s) for s in sorted(OPEN_STATUSES))
         if f.overdue_on is not None:
             where.append("next_due < %s")
             params.append(f.overdue_on.isoformat())

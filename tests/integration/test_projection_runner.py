@@ -4,6 +4,7 @@ across restarts, and rebuilt beside the serving version."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -218,6 +219,9 @@ def test_a_fresh_process_sees_the_serving_version(
     service.close()
 
 
+WRITES_DURING_REBUILD = 150
+
+
 def test_rebuild_succeeds_while_a_live_runner_and_a_writer_keep_going(
     service: CaseService, read_db: Database
 ) -> None:
@@ -232,9 +236,14 @@ def test_rebuild_succeeds_while_a_live_runner_and_a_writer_keep_going(
     feeding.start()
 
     def write() -> None:
-        while not stop.is_set():
+        # Bounded, so that on a loaded machine the rebuild still reaches the
+        # head (an unbounded writer once made this test take minutes).
+        for _ in range(WRITES_DURING_REBUILD):
+            if stop.is_set():
+                return
             service.register(registration(), by=INTAKE)
             wakeup.set()
+            time.sleep(0.005)
 
     writer = threading.Thread(target=write)
     writer.start()

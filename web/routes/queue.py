@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -124,8 +124,13 @@ def _queues(
 ) -> list[Queue]:
     container, actor = here.container, person.actor
 
-    def one(key: str, title: str, status: str | None, **kw: Any) -> Queue:
-        f = _case_filter(chosen, status=chosen.get("status", status), q=q)
+    def one(
+        key: str, title: str, status: str | None, open_only: bool = False, **kw: Any
+    ) -> Queue:
+        f = replace(
+            _case_filter(chosen, status=chosen.get("status", status), q=q),
+            open_only=open_only and "status" not in chosen,
+        )
         found = case_list_page(
             container, actor, request, f, limit=PAGE_SIZE, cursor=cursor
         )
@@ -156,8 +161,7 @@ def _queues(
         )
         return [waiting, one("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE)]
     if role == Role.CONSULTANT:
-        mine = one("mine", N_("Mijn zaken"), None)
-        mine.rows = [r for r in mine.rows if r.status not in _ENDED]
+        mine = one("mine", N_("Mijn zaken"), None, open_only=True)
         mine.rows.sort(key=lambda r: (r.next_due is None, r.next_due or ""))
         return [mine]
     return [one("all", N_("Alle zaken"), None)]
@@ -165,9 +169,6 @@ def _queues(
 
 def _thuiszitters_first(row: CaseRow) -> tuple[bool, str, Any]:
     return (row.at_home_since is None, row.at_home_since or "", row.registered_at)
-
-
-_ENDED = {Status.CLOSED, Status.NOT_ADMISSIBLE, Status.REFERRED, Status.WITHDRAWN}
 
 
 def _consultants(here: SiteDep, person: Visitor) -> list[dict[str, Any]]:
