@@ -11,7 +11,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.container import Container
+from api.reads import serving_view
 from domain.values import Actor, Role
+from projections.workload import WorkloadProjection
 from storage.passwords import PasswordStore
 from storage.sign_in_throttle import SignInThrottle
 from storage.users import User
@@ -35,6 +37,14 @@ class Site:
     secure_cookies: bool | None = None
     idle_minutes: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def consultants(self, *, active: bool | None = None) -> list[dict[str, Any]]:
+        """The consultants as the workload read model has them (with open cases
+        and capacity), for the pages' choices and names."""
+        view, _ = serving_view(self.container, WorkloadProjection, None)
+        with self.container.db.reading() as tx:
+            found: list[dict[str, Any]] = view.consultants(tx, active=active)
+        return found
 
 
 class PageError(Exception):

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from api.commands import CALLS
 from api.presenters import case_public
-from api.reads import log_reads, serving_view
+from api.reads import log_reads
 from domain.case import Case
 from domain.errors import (
     CaseNotFound,
@@ -36,7 +36,6 @@ from domain.values import (
     Role,
     Step,
 )
-from projections.workload import WorkloadProjection
 from web.forms import FormDep
 from web.labels import N_
 from web.site import PageError, SignedInDep, Site, SiteDep, Visitor, page, redirect
@@ -104,10 +103,12 @@ def _case_for(here: Site, person: Visitor, case_id: UUID) -> Case:
     return case
 
 
-def _names(here: Site, entries: list[HistoryEntry]) -> dict[str, str]:
+def _names(
+    here: Site, entries: list[HistoryEntry], everyone: list[dict[str, Any]]
+) -> dict[str, str]:
     """Who each actor of the timeline is, by name where Dossier knows it."""
     names: dict[str, str] = {}
-    consultants = {c["id"]: c["name"] for c in _consultants(here)}
+    consultants = {c["id"]: c["name"] for c in everyone}
     for entry in entries:
         actor = entry.actor
         if actor is None or actor.user_id in names:
@@ -119,13 +120,6 @@ def _names(here: Site, entries: list[HistoryEntry]) -> dict[str, str]:
         if user is not None:
             names[actor.user_id] = user.name
     return names
-
-
-def _consultants(here: Site) -> list[dict[str, Any]]:
-    view, _ = serving_view(here.container, WorkloadProjection, None)
-    with here.container.db.reading() as tx:
-        found: list[dict[str, Any]] = view.consultants(tx, active=True)
-    return found
 
 
 def draw(
@@ -145,8 +139,8 @@ def draw(
     log_reads(here.container, person.actor, request, [case_id], "case_page")
     history = service.history(case_id)
     offered = [c for c in case.commands_for(person.actor) if c in SLUGS]
-    everyone = _consultants(here)
-    consultants = [c for c in everyone if c["kind"] == case.service]
+    everyone = here.consultants()  # one read: the timeline's names and the choices
+    consultants = [c for c in everyone if c["active"] and c["kind"] == case.service]
     consultant_name = next(
         (c["name"] for c in everyone if c["id"] == str(case.consultant_id)), None
     )
@@ -158,7 +152,7 @@ def draw(
         status=status,
         case=case_public(case, service.deadlines(case)),
         history=list(reversed(history)),
-        names=_names(here, history),
+        names=_names(here, history, everyone),
         events=EVENTS,
         clocks=CLOCKS,
         clock_states=CLOCK_STATES,

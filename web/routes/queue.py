@@ -14,13 +14,12 @@ from fastapi.responses import HTMLResponse
 
 from api import commands
 from api.problems import Problem
-from api.reads import case_list_page, serving_view
+from api.reads import case_list_page
 from api.schemas import AssignmentCreate
 from domain.errors import DossierError, NotPermitted
 from domain.permissions import Command, check_permitted
 from domain.values import Category, Region, Role, Sector, Service, Status
 from projections.case_list import CaseFilter, CaseRow
-from projections.workload import WorkloadProjection
 from web.forms import FormDep
 from web.labels import N_
 from web.site import PageError, SignedInDep, SiteDep, Visitor, page
@@ -174,10 +173,7 @@ def _thuiszitters_first(row: CaseRow) -> tuple[bool, str, Any]:
 def _consultants(here: SiteDep, person: Visitor) -> list[dict[str, Any]]:
     if person.role != Role.COORDINATOR:
         return []
-    view, _ = serving_view(here.container, WorkloadProjection, None)
-    with here.container.db.reading() as tx:
-        found: list[dict[str, Any]] = view.consultants(tx, active=True)
-    return found
+    return here.consultants(active=True)
 
 
 def _draw(
