@@ -19,7 +19,8 @@ from typing import Any
 
 from psycopg import Connection
 from psycopg.sql import SQL, Composed, Identifier
-from psycopg_pool import ConnectionPool
+
+from storage.pools import ReadModelPool
 
 Params = Sequence[Any]
 
@@ -134,7 +135,7 @@ class PostgresDatabase(Database):
         # While the server is away a request waits at most POOL_WAIT_SECONDS
         # for a connection, then answers 503 (psycopg_pool's default is 30 s,
         # longer than many clients wait), as the event store's pool does.
-        self.pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+        self.pool: ReadModelPool = ReadModelPool(
             url,
             min_size=1,
             max_size=pool_size,

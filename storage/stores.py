@@ -33,18 +33,20 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
     SQLiteFactory,
 )
-from eventsourcing.utils import retry
+from eventsourcing.utils import Environment, EnvType, retry
 from psycopg import Cursor, errors
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.errors import DuplicateRequest
 from domain.sealing import KeyRing
+from storage.db import CONNECT_SECONDS
 from storage.idempotency import (
     IDEMPOTENCY_COLUMNS,
     IDEMPOTENCY_TABLE,
     idempotency_rows,
 )
+from storage.pools import replace_datastore_pool
 
 KEY_TABLE = "case_keys"
 # How long a process may keep a key it read. Erasure drops the key at once in
@@ -134,7 +136,48 @@ def new_keys(kwargs: dict[str, Any]) -> dict[UUID, bytes]:
 # --- SQLite -------------------------------------------------------------------------
 
 
+def recorded_already(
+    recorder: CaseSQLiteRecorder | CasePostgresRecorder,
+    stored_events: Sequence[StoredEvent],
+) -> list[int] | None:
+    """The positions of ``stored_events`` when every one of them is in the store
+    already, byte for byte; otherwise None.
+
+    The library tries a write again when its connection broke; when the break
+    came after the commit (a server shutting down as it acknowledged), the
+    second try meets its own events. Sealed states carry a random nonce, so the
+    same bytes at the same version are this write's, never another's.
+    """
+    positions = []
+    for event in stored_events:
+        version = event.originator_version
+        found = recorder.select_events(
+            event.originator_id, gt=version - 1, lte=version, limit=1
+        )
+        if not found or (found[0].topic, bytes(found[0].state)) != (
+            event.topic,
+            bytes(event.state),
+        ):
+            return None
+        originator = event.originator_id
+        if not isinstance(originator, UUID):
+            originator = UUID(originator)
+        positions.append(recorder.position_of(originator, version))
+    return positions
+
+
 class CaseSQLiteRecorder(SQLiteApplicationRecorder):
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        try:
+            return super().insert_events(stored_events, **kwargs)
+        except IntegrityError:
+            positions = recorded_already(self, stored_events)
+            if positions is None:
+                raise
+            return positions
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -253,6 +296,9 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         try:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
         except IntegrityError as error:
+            positions = recorded_already(self, stored_events)
+            if positions is not None:
+                return positions
             cause = error.__cause__
             if (
                 isinstance(cause, errors.UniqueViolation)
@@ -371,6 +417,10 @@ class CasePostgresFactory(PostgresFactory):
     """The library's PostgreSQL infrastructure with Dossier's recorder."""
 
     application_recorder_class = CasePostgresRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        replace_datastore_pool(self.datastore, connect_seconds=CONNECT_SECONDS)
 
 
 def keyring_for(recorder: ApplicationRecorder) -> KeyRing:

@@ -26,7 +26,7 @@ from projections.runner import ProjectionRunner
 from tests.e2e.conftest import Server, start_server
 from tests.e2e.helpers import registration
 from tests.support import processes
-from tests.support.private_cluster import PrivateCluster, private_cluster
+from tests.support.private_cluster import PrivateCluster
 
 pytestmark = pytest.mark.postgres
 
@@ -34,12 +34,6 @@ CLIENTS = 4
 # How long a client keeps trying once the server is back (a bound, not a target:
 # the bench script measures the recovery time).
 HEAL_SECONDS = 30
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[PrivateCluster]:
-    with private_cluster() as running:
-        yield running
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import Repository
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.case import Case
 from domain.errors import (
@@ -323,3 +324,34 @@ def test_processes_starting_together_on_a_new_store_set_it_up_once(
 
     assert failures == []
     assert len(built) == 4
+
+
+def test_a_write_tried_again_after_its_commit_is_answered_not_refused(
+    service: CaseService,
+) -> None:
+    # The library tries a write again when its connection broke; a break after
+    # the commit makes the second try meet its own events.
+    case_id = service.register(registration(), by=INTAKE).case.id
+    recorder = service.recorder
+    events = recorder.select_events(case_id)
+    first = [service.log_position_of(case_id, e.originator_version) for e in events]
+
+    assert recorder.insert_events(events) == first
+    assert len(recorder.select_events(case_id)) == len(events)
+
+
+def test_another_write_at_a_recorded_version_is_still_a_conflict(
+    service: CaseService,
+) -> None:
+    case_id = service.register(registration(), by=INTAKE).case.id
+    recorder = service.recorder
+    (event,) = recorder.select_events(case_id)
+    other = StoredEvent(
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+        topic=event.topic,
+        state=bytes(event.state) + b"x",
+    )
+
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([other])
