@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from domain.values import OPEN_STATUSES, Personal, Status
 from domain.zone import local_date
 from projections.base import Projection, RowBatch
 from projections.codecs import timeline_from_json, timeline_to_json
-from projections.cursors import decode_cursor, encode_cursor
+from projections.cursors import BadCursor, decode_cursor, encode_cursor
 from storage.db import Database, SQLiteTx, Tx
 
 CALENDAR = WorkingDayCalendar()
@@ -270,6 +271,10 @@ class CaseFilter:
     q: str | None = None
     overdue_on: date | None = None  # only cases with a running clock past due
     open_only: bool = False  # only cases still open
+    # The order of the rows (and of the pages): "registered" (oldest first),
+    # "at_home" (thuiszitters first, longest at home first, then the oldest)
+    # or "next_due" (the nearest due date first, cases without one last).
+    order: str = "registered"
 
 
 @dataclass(frozen=True)
@@ -349,26 +354,43 @@ class CaseListView:
         if f.overdue_on is not None:
             where.append("next_due < %s")
             params.append(f.overdue_on.isoformat())
+        day_column = DAY_ORDERS.get(f.order)
+        if day_column is None and f.order != "registered":
+            raise ValueError(f"no such order: {f.order}")
+        day = f"COALESCE({day_column}, '{LAST_DAY}')" if day_column else None
         if cursor is not None:
-            after_at, after_id = decode_cursor(cursor)
-            where.append(
-                "(registered_at > %s OR (registered_at = %s AND case_id > %s))"
-            )
-            params.extend([after_at, after_at, after_id])
+            after_at, key = decode_cursor(cursor)
+            if day is None:
+                where.append(
+                    "(registered_at > %s OR (registered_at = %s AND case_id > %s))"
+                )
+                params.extend([after_at, after_at, key])
+            else:
+                after_day, after_id = _day_key(key)
+                where.append(f"({day}, registered_at, case_id) > (%s, %s, %s)")
+                params.extend([after_day, after_at, after_id])
         sql = "SELECT " + COLUMNS + " FROM {t}"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY registered_at, case_id LIMIT %s"
+        order = (
+            "registered_at, case_id"
+            if day is None
+            else f"{day}, registered_at, case_id"
+        )
+        sql += f" ORDER BY {order} LIMIT %s"
         params.append(limit + 1)
         rows = tx.fetchall(sql, params, t=self.table)
         more = len(rows) > limit
         rows = rows[:limit]
         items = [row_to_case(r) for r in rows]
-        next_cursor = (
-            encode_cursor(float(rows[-1][9]), str(rows[-1][0]))
-            if more and rows
-            else None
-        )
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            key = str(last[0])
+            if day_column is not None:
+                column = 12 if day_column == "at_home_since" else 13
+                key = f"{last[column] or LAST_DAY}|{key}"
+            next_cursor = encode_cursor(float(last[9]), key)
         return CasePage(items, next_cursor)
 
     def get(self, tx: Tx, case_id: str) -> CaseRow | None:
@@ -378,6 +400,20 @@ class CaseListView:
             t=self.table,
         )
         return row_to_case(row) if row else None
+
+
+# The orders that put a day first; a case without that day comes after all.
+DAY_ORDERS = {"at_home": "at_home_since", "next_due": "next_due"}
+LAST_DAY = "9999-12-31"
+_DAY_KEY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\|([0-9a-f-]{36})")
+
+
+def _day_key(key: str) -> tuple[str, str]:
+    """The day and case id of a day-ordered page's cursor key."""
+    found = _DAY_KEY.fullmatch(key)
+    if found is None:
+        raise BadCursor("cursor is not valid")
+    return found[1], found[2]
 
 
 def _like(text: str) -> str:
