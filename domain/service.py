@@ -377,9 +377,15 @@ class CaseService(ServiceReads):
         region: Region | None = None,
         capacity: int | None = None,
         active: bool | None = None,
+        expected_version: int | None = None,
     ) -> Consultant:
         check_permitted(by, Command.MANAGE_CONSULTANTS)
         consultant = self.get_consultant(consultant_id)
+        if expected_version is not None and consultant.version != expected_version:
+            raise VersionMismatch(
+                f"the consultant is at version {consultant.version},"
+                f" not {expected_version}"
+            )
         consultant.update(
             name=name,
             region=region,
