@@ -144,11 +144,10 @@ def bar_chart(
     plot_h = max(group * len(rows), ROW)
     height = top_pad + plot_h + bottom
     chart = Chart(key, title, WIDTH, height, drawn, table)
-    values = [v or 0 for _, vs in rows for v in vs] + [m for _, m in markers]
-    top = max(values, default=0)
+    top = max((v or 0 for _, vs in rows for v in vs), default=0)
     if top <= 0 or not rows:
         chart.empty = empty
-    ticks = nice_ticks(top)
+    ticks = nice_ticks(max([top, *(m for _, m in markers)]))
     span = ticks[-1]
     plot_w = WIDTH - left - right
 
