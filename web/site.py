@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.container import Container
 from api.reads import serving_view
+from domain.permissions import READERS, Read
 from domain.values import Actor, Role
 from projections.workload import WorkloadProjection
 from storage.passwords import PasswordStore
@@ -177,6 +178,8 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
     items = [("/", person.t(N_("Werkvoorraad")))]
     if person.role in (Role.INTAKE, Role.COORDINATOR):
         items.append(("/aanmelding", person.t(N_("Nieuwe aanmelding"))))
+    if person.role in READERS[Read.READ_DASHBOARD]:
+        items.append(("/dashboard", person.t(N_("Dashboard"))))
     if person.role in (Role.COORDINATOR, Role.ADMIN):
         items.append(("/consulenten", person.t(N_("Consulenten"))))
     return items
