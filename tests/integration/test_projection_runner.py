@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -153,6 +154,27 @@ def test_case_list_shows_each_case_with_its_status_and_filters(
     assert everything.rows[0].pupil_name == "Sanne de Vries"
     assert [r.case_id for r in by_name.rows + rest.rows] == [str(a), str(b)]
     assert rest.next_cursor is None
+
+
+def test_the_case_list_finds_a_case_by_its_reference_or_part_of_the_name(
+    service: CaseService, read_db: Database
+) -> None:
+    first = service.register(registration(), by=INTAKE).case
+    other = service.register(
+        registration(pupil=replace(registration().pupil, name="Noor Bakker")), by=INTAKE
+    ).case
+    runner = ProjectionRunner(service, read_db, CaseListProjection)
+    runner.catch_up()
+    view = CaseListView.for_version(runner.version)
+
+    def found(q: str) -> list[str]:
+        with read_db.reading() as tx:
+            rows = view.page(tx, CaseFilter(q=q), limit=10, cursor=None).rows
+        return [r.case_id for r in rows]
+
+    assert found(f" {str(first.reference).lower()} ") == [str(first.id)]
+    assert found("bakk") == [str(other.id)]
+    assert found("OC-1999-00001") == []
 
 
 def test_the_case_list_pages_thuiszitters_first_longest_at_home_first(
