@@ -13,6 +13,8 @@ from fastapi import Request
 from api.container import Container
 from api.problems import Problem
 from domain.errors import NotPermitted
+from domain.sealing import KeyScope, open_text
+from domain.search import blind_words
 from domain.values import Actor, Role
 from projections.audit_access_log import create_access_log, record_access
 from projections.base import Projection
@@ -96,6 +98,11 @@ def case_list_page(
         if filters.consultant_id not in (None, actor.user_id):
             raise NotPermitted("a consultant sees only the cases assigned to them")
         filters = replace(filters, consultant_id=actor.user_id)
+    keyring = container.service.keyring
+    if filters.q:
+        filters = replace(
+            filters, name_words=tuple(blind_words(keyring.search_secret(), filters.q))
+        )
     view, _ = serving_view(container, CaseListProjection, min_position)
     try:
         with container.db.reading() as tx:
@@ -108,10 +115,15 @@ def case_list_page(
             "cursor is not one this service handed out",
             errors=[{"field": "cursor", "message": "not valid"}],
         ) from None
-    log_reads(
-        container, actor, request, [UUID(r.case_id) for r in page.rows], "case_list"
-    )
-    return page
+    ids = [UUID(r.case_id) for r in page.rows]
+    with KeyScope():  # the page's names opened with one read of their keys
+        keyring.prefetch(set(ids))
+        rows = [
+            replace(r, pupil_name=open_text(keyring.key_for(i), i, r.pupil_name))
+            for r, i in zip(page.rows, ids, strict=True)
+        ]
+    log_reads(container, actor, request, ids, "case_list")
+    return CasePage(rows, page.next_cursor)
 
 
 def prepare_access_log(container: Container) -> None:

@@ -46,6 +46,11 @@ class KeyRing(ABC):
         """New cases' keys as the store keeps them (wrapped), for the recorder
         to insert beside the cases' first events."""
 
+    def search_secret(self) -> bytes:
+        """The secret of the pupil-name blind index (domain.search), kept
+        outside the database as the keys' own wrapping keys are."""
+        raise NotImplementedError
+
     def prefetch(self, case_ids: set[UUID]) -> None:
         """Read many cases' keys at once into the current KeyScope (if any),
         before opening a batch of their events."""
@@ -78,6 +83,34 @@ class KeyScope:
 def scoped_keys() -> dict[UUID, bytes | None] | None:
     """The current KeyScope's keys (to read from and fill), None outside one."""
     return _scope.get()
+
+
+# Read models keep personal values sealed under the case's key too, so that an
+# erasure (the key destroyed) also shreds every copy in them and their old rows.
+READ_MODEL_AAD = b":read-model"
+SEALED_TEXT = "sealed:"
+
+
+def seal_text(key: bytes, case_id: UUID, text: str) -> str:
+    """``text`` sealed for a read model's column (AES-GCM under the case key)."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = nonce + AESGCM(key).encrypt(
+        nonce, text.encode("utf-8"), case_id.bytes + READ_MODEL_AAD
+    )
+    return SEALED_TEXT + base64.b64encode(sealed).decode("ascii")
+
+
+def open_text(key: bytes | None, case_id: UUID, stored: str | None) -> str | None:
+    """A read model's sealed column opened; None when empty or the key is gone.
+    A row from before sealing (plain text) reads as it is until a rebuild."""
+    if stored is None or not stored.startswith(SEALED_TEXT):
+        return stored
+    if key is None:
+        return None
+    sealed = base64.b64decode(stored[len(SEALED_TEXT) :])
+    nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    plain = AESGCM(key).decrypt(nonce, ciphertext, case_id.bytes + READ_MODEL_AAD)
+    return plain.decode("utf-8")
 
 
 class KeyMissing(Exception):

@@ -82,6 +82,7 @@ class ProjectionRunner:
                 version = 1
                 state.insert_state(tx, projection_class.name, version, SERVING)
             self.projection = projection_class(version)
+            self.projection.keyring = service.keyring
             self.projection.create_tables(tx, db)
             position = state.position_of(tx, projection_class.name, version)
             if position is None:
@@ -121,9 +122,11 @@ class ProjectionRunner:
         if not notifications:
             self._caught_up_at = time.monotonic()
             return 0
-        events = self._decode(notifications)
-        with self.db.transaction() as tx:
-            self.apply(tx, notifications, events)
+        # One scope for decoding and handling: a key read once per batch.
+        with KeyScope():
+            events = self._decode(notifications)
+            with self.db.transaction() as tx:
+                self.apply(tx, notifications, events)
         self._advanced(notifications[-1].id, len(notifications) < limit)
         return len(notifications)
 
@@ -158,7 +161,9 @@ class ProjectionRunner:
             if not notifications:
                 break
             try:
-                self.apply(tx, notifications, self._decode(notifications))
+                # One scope for decoding and handling: a key read once per batch.
+                with KeyScope():
+                    self.apply(tx, notifications, self._decode(notifications))
             except PositionMoved:
                 continue
             self.position = notifications[-1].id
@@ -256,6 +261,7 @@ class ProjectionRunner:
             position = state.position_of(tx, self.name, version)
         with self._progress:
             self.projection = self.projection_class(version)
+            self.projection.keyring = self.service.keyring
             self.position = position or 0
             self._progress.notify_all()
 

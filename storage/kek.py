@@ -64,6 +64,11 @@ class KeyEncryptionKeys(ABC):
     def destroy(self, number: int) -> None:
         """Forget an epoch's key for good (never the current one)."""
 
+    @abstractmethod
+    def search_secret(self) -> bytes:
+        """The secret of the pupil-name blind index (domain.search); it is not
+        rotated (every name's index entries would have to be made again)."""
+
     def current(self) -> Epoch:
         live = [e for e in self.epochs() if e.key is not None and e.retired_at is None]
         if not live:
@@ -111,6 +116,7 @@ class KekFile(KeyEncryptionKeys):
         self._lock = threading.Lock()
         self._loaded: tuple[int, int, int] | None = None  # the file as read
         self._epochs: list[Epoch] = []
+        self._search: bytes | None = None
 
     def ensure(self, now: datetime) -> None:
         """Make the file with a first epoch when there is none yet."""
@@ -119,6 +125,7 @@ class KekFile(KeyEncryptionKeys):
             if self.path.exists():
                 return
             first = Epoch(1, now, None, AESGCM.generate_key(bit_length=256))
+            self._search = os.urandom(32)
             self._write([first])
 
     def epochs(self) -> list[Epoch]:
@@ -150,6 +157,18 @@ class KekFile(KeyEncryptionKeys):
                 kept.append(e)
             self._write(kept)
 
+    def search_secret(self) -> bytes:
+        with self._lock:
+            self._refresh()
+            if self._search is None:  # a file from before the blind index
+                with self._changing():
+                    self._loaded = None
+                    self._refresh()
+                    if self._search is None:
+                        self._search = os.urandom(32)
+                        self._write(self._epochs)
+            return self._search
+
     @contextmanager
     def _changing(self) -> Iterator[None]:
         """One change at a time across processes (a lock file beside the file)."""
@@ -175,6 +194,8 @@ class KekFile(KeyEncryptionKeys):
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self._epochs = [_epoch(item) for item in data["epochs"]]
+            search = data.get("search_key")
+            self._search = base64.b64decode(search) if search else None
         except (ValueError, KeyError, TypeError) as error:
             raise KekError(
                 f"the key-encryption key file {self.path} is damaged"
@@ -182,7 +203,9 @@ class KekFile(KeyEncryptionKeys):
         self._loaded = seen
 
     def _write(self, epochs: list[Epoch]) -> None:
-        data = {"epochs": [_item(e) for e in epochs]}
+        data: dict[str, object] = {"epochs": [_item(e) for e in epochs]}
+        if self._search is not None:
+            data["search_key"] = base64.b64encode(self._search).decode("ascii")
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".kek-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -76,6 +76,9 @@ class StoreKeyRing(KeyRing):
     def stored(self, keys: dict[UUID, bytes]) -> dict[UUID, Any]:
         return {case_id: self.keks.wrap(case_id, key) for case_id, key in keys.items()}
 
+    def search_secret(self) -> bytes:
+        return self.keks.search_secret()
+
     def _open(self, rows: dict[UUID, Row]) -> dict[UUID, bytes]:
         opened: dict[UUID, bytes] = {}
         for case_id, (epoch, stored) in rows.items():
@@ -293,18 +296,19 @@ class PostgresKeyRing(StoreKeyRing):
         return [(r["case_id"], r["epoch"], bytes(r["key"])) for r in rows]
 
     def _rewrap(self, changes: Sequence[tuple[UUID, int | None, int, bytes]]) -> int:
-        done = 0
+        if not changes:
+            return 0
         with self.datastore.transaction(commit=True) as curs:
-            for case_id, old, new, wrapped in changes:
-                curs.execute(
-                    SQL(
-                        "UPDATE {} SET key = %s, epoch = %s"
-                        " WHERE case_id = %s AND epoch IS NOT DISTINCT FROM %s"
-                    ).format(self.key_table),
-                    (wrapped, new, case_id, old),
-                )
-                done += curs.rowcount
-        return done
+            # One statement for the batch (psycopg pipelines executemany); its
+            # rowcount is the sum over the batch.
+            curs.executemany(
+                SQL(
+                    "UPDATE {} SET key = %s, epoch = %s"
+                    " WHERE case_id = %s AND epoch IS NOT DISTINCT FROM %s"
+                ).format(self.key_table),
+                [(wrapped, new, case, old) for case, old, new, wrapped in changes],
+            )
+            return int(curs.rowcount)
 
     @_retried
     def rows_per_epoch(self) -> dict[int | None, int]:
