@@ -156,6 +156,14 @@ class ServiceReads(DossierApplication):
             raise CaseNotFound(f"no case {case_id}")
         return [history_entry(e) for e in events]
 
+    def history_entry(self, case_id: UUID, version: int) -> HistoryEntry:
+        """The case's event at ``version`` as an entry (personal values opened
+        where the key exists)."""
+        events = self._case_events(case_id, gt=version - 1, lte=version)
+        if not events or not _is_case_event(events[0]):
+            raise CaseNotFound(f"no case {case_id} at version {version}")
+        return history_entry(events[0])
+
     # --- consultants ----------------------------------------------------------------
 
     def get_consultant(self, consultant_id: UUID) -> Consultant:

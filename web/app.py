@@ -16,7 +16,18 @@ from starlette.types import Scope
 from domain.errors import DossierError, NotPermitted
 from web.i18n import DEFAULT_LANGUAGE, translations
 from web.labels import N_
-from web.routes import about, case_page, consultants, queue, registration, sign_in
+from web.routes import (
+    about,
+    access_overview,
+    audit_trail,
+    case_page,
+    consultants,
+    projections_status,
+    queue,
+    registration,
+    replay,
+    sign_in,
+)
 from web.site import PageError, SignInRequired, Site, Visitor, redirect, visitor
 from web.templating import render
 
@@ -107,7 +118,18 @@ def install_pages(app: FastAPI, here: Site) -> None:
     app.state.site = here
     app.state.error_page = page_for_error
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (sign_in, queue, case_page, registration, consultants, about):
+    for module in (
+        sign_in,
+        queue,
+        case_page,
+        registration,
+        consultants,
+        replay,
+        audit_trail,
+        access_overview,
+        projections_status,
+        about,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)
