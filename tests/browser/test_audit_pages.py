@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from domain.values import Role, Status
 from domain.zone import AMSTERDAM
@@ -330,3 +330,25 @@ def test_the_admin_sees_each_read_model_s_position_and_lag_refreshed(
         response = page.goto(api.server.url + "/beheer/leesmodellen")
         assert response is not None
         assert response.status == 403
+
+
+def test_the_replay_works_without_javascript(browser: Browser, api: Api) -> None:
+    case = api.case_in("awaiting_assignment")
+    history = api.history(case["id"])
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, api, web_user(api, Role.AUDITOR))
+        page.goto(replay_url(api, case["id"]))
+        expect(page.locator("#position")).to_have_text(f"Versie 1 van {len(history)}")
+        page.get_by_role("link", name="Volgende versie").click()
+        expect(page.locator("#position")).to_contain_text("Versie 2 van")
+        page.get_by_label(f"Versie (1 tot en met {len(history)})").fill(
+            str(len(history))
+        )
+        page.get_by_role("button", name="Toon deze versie").click()
+        assert page.url.endswith(f"?versie={len(history)}")
+        expect(page.locator("#event")).to_contain_text("Intake beslist")
+        screenshot(page, api, "replay-without-javascript")
+    finally:
+        context.close()

@@ -12,8 +12,8 @@ from api.reads import TrailFilter
 from domain.errors import CaseNotFound
 from domain.permissions import Read
 from web.guards import require
-from web.routes.audit_trail import named_actors, trail_page
 from web.site import PageError, SignedInDep, SiteDep, page
+from web.trail import named_actors, trail_page
 from web.wording import PURPOSES, TRAIL_KINDS, trail_action
 
 router = APIRouter(include_in_schema=False)

@@ -17,7 +17,6 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from api.problems import Problem
 from api.reads import TrailFilter, audit_trail_page
 from domain.errors import CaseNotFound
 from domain.permissions import Read
@@ -27,11 +26,11 @@ from projections.audit_queries import KINDS
 from web.guards import require
 from web.labels import N_
 from web.site import SignedInDep, Site, SiteDep, Visitor, page
+from web.trail import named_actors, trail_page
 from web.wording import PURPOSES, TRAIL_KINDS, trail_action
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 EXPORT_MAX_ROWS = 100_000
 REFERENCE = re.compile(r"OC-[0-9]{4}-[0-9]{5}")
@@ -45,7 +44,6 @@ MESSAGES = {
     "soort": N_("Kies wijziging of inzage"),
     "date": N_("Vul een datum in als jjjj-mm-dd"),
     "period": N_("De einddatum ligt vóór de begindatum"),
-    "na": N_("Deze vervolgpagina bestaat niet meer; u ziet de eerste pagina"),
 }
 CSV_COLUMNS = (
     "recorded_at",
@@ -142,34 +140,6 @@ def _case_id(here: Site, text: str | None, errors: dict[str, str]) -> UUID | Non
     except ValueError:
         errors["zaak"] = "zaak"
         return None
-
-
-def named_actors(here: Site, items: list[dict[str, Any]]) -> dict[str, str]:
-    """The names of the users in ``items``, where Dossier knows them."""
-    names: dict[str, str] = {}
-    for actor_id in {str(i["actor_id"]) for i in items if i.get("actor_id")}:
-        user = here.container.users.get(actor_id)
-        if user is not None:
-            names[actor_id] = user.name
-    return names
-
-
-def trail_page(
-    here: Site,
-    filters: TrailFilter,
-    cursor: str | None,
-    errors: dict[str, str],
-    person: Visitor,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the trail; a cursor not handed out gives the first page, said
-    beside the paging."""
-    try:
-        return audit_trail_page(here.container, filters, limit=PAGE_SIZE, cursor=cursor)
-    except Problem as problem:
-        if problem.status != 422 or cursor is None:
-            raise
-        errors["na"] = person.t(MESSAGES["na"])
-        return audit_trail_page(here.container, filters, limit=PAGE_SIZE, cursor=None)
 
 
 @router.get("/controle/logboek", response_class=HTMLResponse)
