@@ -239,6 +239,9 @@ def test_the_audit_trail_filters_pages_and_downloads_as_csv(
     expect(page.locator("#zaak-error")).to_contain_text("Vul een referentie")
     assert_accessible(page)
     screenshot(page, api, "audit-trail-error")
+    page.goto(f"{api.server.url}/controle/logboek.csv?zaak=abc&soort=change")
+    expect(page.locator("#zaak-error")).to_contain_text("Vul een referentie")
+    assert page.url.endswith("/controle/logboek?zaak=abc&soort=change")
 
     page.get_by_label("Zaak (referentie of id)").fill(case["reference"])
     page.get_by_label("Soort", exact=True).select_option("change")

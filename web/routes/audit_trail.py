@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from api.reads import TrailFilter, audit_trail_page
 from domain.errors import CaseNotFound
@@ -25,7 +26,7 @@ from domain.zone import AMSTERDAM
 from projections.audit_queries import KINDS
 from web.guards import require
 from web.labels import N_
-from web.site import SignedInDep, Site, SiteDep, Visitor, page
+from web.site import SignedInDep, Site, SiteDep, Visitor, page, redirect
 from web.trail import named_actors, trail_page
 from web.wording import PURPOSES, TRAIL_KINDS, trail_action
 
@@ -168,12 +169,13 @@ def audit_trail(request: Request, person: SignedInDep, here: SiteDep) -> HTMLRes
 
 
 @router.get("/controle/logboek.csv")
-def audit_trail_csv(
-    request: Request, person: SignedInDep, here: SiteDep
-) -> StreamingResponse:
-    """Every item the filters select (up to EXPORT_MAX_ROWS), as CSV."""
+def audit_trail_csv(request: Request, person: SignedInDep, here: SiteDep) -> Response:
+    """Every item the filters select (up to EXPORT_MAX_ROWS), as CSV; filters
+    that are not valid are shown beside their fields on the trail's page."""
     require(person, Read.READ_AUDIT)
     question = asked(request, here, person)
+    if question.errors:
+        return redirect("/controle/logboek?" + urlencode(question.values))
     # The first batch is read now, so that a store that fails, fails here.
     first = audit_trail_page(
         here.container, question.filters, limit=EXPORT_BATCH, cursor=None
