@@ -228,7 +228,8 @@ def test_the_audit_trail_filters_pages_and_downloads_as_csv(
     wait_for_trail(api, answer)
     changes = trail(api, case_id=case["id"], kind="change")
     assert len(changes) > 50
-    sign_in(page, api, web_user(api, Role.AUDITOR))
+    auditor = web_user(api, Role.AUDITOR)
+    sign_in(page, api, auditor)
 
     page.get_by_role("link", name="Logboek").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Logboek")
@@ -273,6 +274,14 @@ def test_the_audit_trail_filters_pages_and_downloads_as_csv(
         f"{api.server.url}/controle/logboek?zaak={case['id']}&soort=read&tot={tomorrow}"
     )
     expect(page.locator("#trail tbody tr[data-kind='change']")).to_have_count(0)
+    expect(page.locator("#trail tbody tr[data-kind='read']").first).to_be_visible()
+
+    # By the auditor's user name: only their own reads.
+    page.goto(f"{api.server.url}/controle/logboek?gebruiker={auditor.name}")
+    rows = page.locator("#trail tbody tr")
+    expect(rows.first).to_be_visible()
+    for text in rows.all_inner_texts():
+        assert auditor.name in text
 
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.CONSULTANT, Role.ADMIN])

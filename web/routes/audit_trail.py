@@ -40,7 +40,9 @@ ROLES = tuple(str(r) for r in Role)
 MESSAGES = {
     "zaak": N_("Vul een referentie (OC-2026-00123) of een zaak-id in"),
     "unknown-case": N_("Er is geen zaak met deze referentie"),
-    "gebruiker": N_("Vul een gebruikers-id in (letters, cijfers, - en _)"),
+    "gebruiker": N_(
+        "Vul een gebruikers-id of gebruikersnaam in (letters, cijfers, - en _)"
+    ),
     "rol": N_("Kies een bestaande rol"),
     "soort": N_("Kies wijziging of inzage"),
     "date": N_("Vul een datum in als jjjj-mm-dd"),
@@ -96,6 +98,10 @@ def asked(request: Request, here: Site, person: Visitor) -> Asked:
     if actor is not None and not ACTOR.fullmatch(actor):
         errors["gebruiker"] = "gebruiker"
         actor = None
+    elif actor is not None and here.container.users.get(actor) is None:
+        # A user name (staff log in with one) stands for that user's id.
+        user = here.container.users.named(actor)
+        actor = user.id if user is not None else actor
     role = values.get("rol")
     if role is not None and role not in ROLES:
         errors["rol"] = "rol"
