@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Header
 from pydantic import BeforeValidator
 
 from api.problems import Problem
@@ -57,3 +58,34 @@ def moment(name: str, value: datetime | None) -> datetime | None:
             errors=[{"field": name, "message": "out of range"}],
         )
     return value
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag ("<version>") of the case or consultant as read.',
+    ),
+]
+
+
+ETAG = re.compile(r"[0-9]{1,18}")
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    tag = if_match.strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    tag = tag.strip('"')
+    # ASCII digits only (str.isdigit also takes "²"), and few enough for a
+    # version: int() of a long digit string is Python's edge, not ours.
+    if not ETAG.fullmatch(tag):
+        raise Problem(
+            412,
+            "version-mismatch",
+            "Precondition failed",
+            'If-Match must be an ETag such as "3"',
+        )
+    return int(tag)

@@ -71,19 +71,18 @@ def log_reads(
     path = getattr(route, "path", request.url.path)
     # The service's clock, so reads and changes interleave truly in the trail.
     now = container.service.clock.now()
+    targets: list[UUID | None] = list(case_ids) or [None]
     with container.db.transaction() as tx:
-        targets: list[UUID | None] = list(case_ids) or [None]
-        for case_id in targets:
-            record_access(
-                tx,
-                case_id=case_id,
-                actor_id=actor.user_id,
-                role=actor.role,
-                request_id=actor.request_id,
-                route=path,
-                purpose=purpose,
-                at=now,
-            )
+        record_access(
+            tx,
+            case_ids=targets,
+            actor_id=actor.user_id,
+            role=actor.role,
+            request_id=actor.request_id,
+            route=path,
+            purpose=purpose,
+            at=now,
+        )
 
 
 @dataclass(frozen=True)

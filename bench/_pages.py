@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -67,6 +68,7 @@ class Probe:
     form: dict[str, str] | None = None
     baseline: bool = False
     fresh_key: bool = False  # a new idempotency key in each post
+    target_ms: float = TARGET_P95_MS  # p95 the page must keep to
     client_ms: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
 
@@ -309,6 +311,19 @@ def served_extras(clients: Clients) -> list[Probe]:
         ]
     if served("coordinator", "/consulenten"):
         found.append(Probe("GET /consulenten", "coordinator", "GET", "/consulenten"))
+    if served("coordinator", "/dashboard"):
+        # The dashboard (issue 12): now p95 <= 150 ms, as of a day <= 500 ms.
+        past = (date.today() - timedelta(days=60)).isoformat()
+        found += [
+            Probe("GET /dashboard", "coordinator", "GET", "/dashboard", target_ms=150),
+            Probe(
+                "GET /dashboard?day",
+                "auditor",
+                "GET",
+                f"/dashboard?day={past}",
+                target_ms=500,
+            ),
+        ]
     return found
 
 
@@ -392,6 +407,6 @@ def summary(probe: Probe, api: Probe) -> dict[str, Any]:
         "server_ms": figures(probe.server_ms),
         "server_lines_found": len(probe.server_ms),
         "p95_over_api_p95": round(p95 / api_p95, 1) if p95 and api_p95 else None,
-        "target_p95_ms": None if probe.baseline else TARGET_P95_MS,
-        "met": None if probe.baseline or p95 is None else p95 <= TARGET_P95_MS,
+        "target_p95_ms": None if probe.baseline else probe.target_ms,
+        "met": None if probe.baseline or p95 is None else p95 <= probe.target_ms,
     }

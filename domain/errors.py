@@ -71,6 +71,6 @@ class DuplicateRequest(ConcurrentUpdate):
 
 
 class VersionMismatch(DossierError):
-    """The caller expected another version of the case (If-Match)."""
+    """The caller expected another version of the case or consultant (If-Match)."""
 
     rule = "version-mismatch"

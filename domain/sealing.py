@@ -30,7 +30,8 @@ NONCE_BYTES = 12
 
 
 class KeyRing(ABC):
-    """The per-case keys. Implemented by each store, in the events' database."""
+    """The per-case keys. Implemented by each store, in the events' database,
+    where they are kept wrapped under a key-encryption key held outside it."""
 
     @abstractmethod
     def key_for(self, case_id: UUID) -> bytes | None:
@@ -40,12 +41,43 @@ class KeyRing(ABC):
     def destroy(self, case_id: UUID) -> None:
         """Destroy the case's key for good."""
 
+    @abstractmethod
+    def stored(self, keys: dict[UUID, bytes]) -> dict[UUID, Any]:
+        """New cases' keys as the store keeps them (wrapped), for the recorder
+        to insert beside the cases' first events."""
+
     def prefetch(self, case_ids: set[UUID]) -> None:
-        """Read many cases' keys at once before opening a batch of their events."""
+        """Read many cases' keys at once into the current KeyScope (if any),
+        before opening a batch of their events."""
 
     @staticmethod
     def new_key() -> bytes:
         return AESGCM.generate_key(bit_length=256)
+
+
+# The keys read within the current KeyScope; None outside one.
+_scope: ContextVar[dict[UUID, bytes | None] | None] = ContextVar(
+    "key_scope", default=None
+)
+
+
+class KeyScope:
+    """A unit of work (one load of a case, one projection batch) in which each
+    case's key is read from the store once. Keys are kept nowhere else: none
+    outlives the read that needed it, so an erasure holds at once in every
+    process. Scopes nest: an inner one uses the outer's keys."""
+
+    def __enter__(self) -> None:
+        self._token = _scope.set({}) if _scope.get() is None else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _scope.reset(self._token)
+
+
+def scoped_keys() -> dict[UUID, bytes | None] | None:
+    """The current KeyScope's keys (to read from and fill), None outside one."""
+    return _scope.get()
 
 
 class KeyMissing(Exception):

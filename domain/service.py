@@ -106,7 +106,10 @@ class CaseService(ServiceReads):
         with PendingKeys({case_id: key}):
             # The case last, so the position reached is its own event's.
             position = self.save_changes(
-                counter, index, case, new_case_keys={case_id: key}
+                counter,
+                index,
+                case,
+                new_case_keys=self.keyring.stored({case_id: key}),
             )
         return Result(case, position)
 
@@ -377,9 +380,15 @@ class CaseService(ServiceReads):
         region: Region | None = None,
         capacity: int | None = None,
         active: bool | None = None,
+        expected_version: int | None = None,
     ) -> Consultant:
         check_permitted(by, Command.MANAGE_CONSULTANTS)
         consultant = self.get_consultant(consultant_id)
+        if expected_version is not None and consultant.version != expected_version:
+            raise VersionMismatch(
+                f"the consultant is at version {consultant.version},"
+                f" not {expected_version}"
+            )
         consultant.update(
             name=name,
             region=region,

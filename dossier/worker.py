@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from dossier.bootstrap import build_read_database, build_service
+from dossier.bootstrap import build_read_database, build_service, key_maintenance
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import resolve
@@ -54,9 +54,12 @@ def run_worker(
             log.warning("worker_waiting_for_store", error_type=type(error).__name__)
             if stop.wait(STARTUP_RETRY_SECONDS):
                 return
+    keys = key_maintenance(service, settings)
+    keys.start()
     try:
         run_until_stopped(host, stop)
     finally:
+        keys.stop()
         db.close()
         service.close()
 

@@ -12,6 +12,7 @@ personal data, and stay when a case is erased.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -56,41 +57,45 @@ def create_access_log(tx: Tx, db: Database) -> None:
 def record_access(
     tx: Tx,
     *,
-    case_id: UUID | str | None,
+    case_ids: Sequence[UUID | str | None],
     actor_id: str,
     role: Role | str,
     request_id: str | None,
     route: str,
     purpose: str,
     at: datetime,
-) -> str:
-    """Log a read of personal data; the new row's uuid.
+) -> list[str]:
+    """Log one read of personal data per case in ``case_ids`` (all in one
+    statement); the new rows' uuids, in order.
 
-    The row holds ids and codes only, never personal data: ``route`` is a path
+    The rows hold ids and codes only, never personal data: ``route`` is a path
     (a query string, which may carry a searched name, is cut off) and
-    ``purpose`` a code such as ``case_detail``. ``case_id`` is None for a read
-    of a list. Rows stay when a case is erased.
+    ``purpose`` a code such as ``case_detail``. A case id of None stands for a
+    read of a list that showed no case. Rows stay when a case is erased.
     """
     path = route.split("?", 1)[0].split("#", 1)[0]
     if not ROUTE.match(path):
         raise ValueError("route must be a path such as /api/v1/cases/{id}")
     if not PURPOSE.match(purpose):
         raise ValueError("purpose must be a short lower-case code, not free text")
-    case = str(UUID(str(case_id))) if case_id is not None else None
-    entry_id = str(uuid4())
-    tx.execute(
-        "INSERT INTO {t} (entry_id, case_id, actor_id, actor_role, request_id,"
-        " route, purpose, at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+    when = epoch(at, "at")
+    rows = [
         (
-            entry_id,
-            case,
+            str(uuid4()),
+            str(UUID(str(case_id))) if case_id is not None else None,
             actor_id,
             str(role),
             request_id,
             path,
             purpose,
-            epoch(at, "at"),
-        ),
+            when,
+        )
+        for case_id in case_ids
+    ]
+    tx.executemany(
+        "INSERT INTO {t} (entry_id, case_id, actor_id, actor_role, request_id,"
+        " route, purpose, at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        rows,
         t=ACCESS_LOG_TABLE,
     )
-    return entry_id
+    return [row[0] for row in rows]

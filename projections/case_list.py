@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from domain.values import OPEN_STATUSES, Personal, Status
 from domain.zone import local_date
 from projections.base import Projection, RowBatch
 from projections.codecs import timeline_from_json, timeline_to_json
-from projections.cursors import decode_cursor, encode_cursor
+from projections.cursors import BadCursor, decode_cursor, encode_cursor
 from storage.db import Database, SQLiteTx, Tx
 
 CALENDAR = WorkingDayCalendar()
@@ -55,6 +56,14 @@ ROW_COLUMNS = (
     "updated_at",
 )
 CASE_EVENTS = (Case.Event, Case.Registered)
+
+
+# The orders that put a day first; a case without that day comes after all.
+DAY_ORDERS = {"at_home": "at_home_since", "next_due": "next_due"}
+LAST_DAY = "9999-12-31"
+# What a search is taken to be a case reference by (domain.reference's format).
+REFERENCE = re.compile(r"OC-[0-9]{4}-[0-9]{5,}")
+_DAY_KEY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\|([0-9a-f-]{36})")
 
 
 class CaseListProjection(Projection):
@@ -99,6 +108,19 @@ class CaseListProjection(Projection):
                 "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + column + ")",
                 t=self.table("case_list"),
                 i=f"{self.table('case_list')}_{column}",
+            )
+        # The work queues' orders (CaseListView.page), so that a page is read in
+        # order from an index, not sorted from all the cases of a status or a
+        # consultant. Added without a new version: an index changes no row.
+        for name, (column, day) in {
+            "status_home": ("status", "at_home_since"),
+            "consultant_due": ("consultant_id", "next_due"),
+        }.items():
+            tx.execute(
+                "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + column + ","
+                f" COALESCE({day}, '{LAST_DAY}'), registered_at, case_id)",
+                t=self.table("case_list"),
+                i=f"{self.table('case_list')}_{name}",
             )
 
     def preload(self, tx: Tx, events: Sequence[Any]) -> None:
@@ -270,6 +292,10 @@ class CaseFilter:
     q: str | None = None
     overdue_on: date | None = None  # only cases with a running clock past due
     open_only: bool = False  # only cases still open
+    # The order of the rows (and of the pages): "registered" (oldest first),
+    # "at_home" (thuiszitters first, longest at home first, then the oldest)
+    # or "next_due" (the nearest due date first, cases without one last).
+    order: str = "registered"
 
 
 @dataclass(frozen=True)
@@ -341,34 +367,57 @@ class CaseListView:
             where.append("registered_on <= %s")
             params.append(f.registered_to.isoformat())
         if f.q:
-            where.append("(UPPER(reference) = %s OR LOWER(pupil_name) LIKE %s)")
-            params.extend([f.q.strip().upper(), f"%{_like(f.q.strip().lower())}%"])
+            text = f.q.strip()
+            if REFERENCE.fullmatch(text.upper()):
+                # A case reference: found by its unique index, not by a scan.
+                where.append("reference = %s")
+                params.append(text.upper())
+            else:
+                where.append("LOWER(pupil_name) LIKE %s")
+                params.append(f"%{_like(text.lower())}%")
         if f.open_only:
             where.append("status IN (" + ", ".join(["%s"] * len(OPEN_STATUSES)) + ")")
             params.extend(str(s) for s in sorted(OPEN_STATUSES))
         if f.overdue_on is not None:
             where.append("next_due < %s")
             params.append(f.overdue_on.isoformat())
+        day_column = DAY_ORDERS.get(f.order)
+        if day_column is None and f.order != "registered":
+            raise ValueError(f"no such order: {f.order}")
+        day = f"COALESCE({day_column}, '{LAST_DAY}')" if day_column else None
         if cursor is not None:
-            after_at, after_id = decode_cursor(cursor)
-            where.append(
-                "(registered_at > %s OR (registered_at = %s AND case_id > %s))"
-            )
-            params.extend([after_at, after_at, after_id])
+            after_at, key = decode_cursor(cursor)
+            if day is None:
+                where.append(
+                    "(registered_at > %s OR (registered_at = %s AND case_id > %s))"
+                )
+                params.extend([after_at, after_at, key])
+            else:
+                after_day, after_id = _day_key(key)
+                where.append(f"({day}, registered_at, case_id) > (%s, %s, %s)")
+                params.extend([after_day, after_at, after_id])
         sql = "SELECT " + COLUMNS + " FROM {t}"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY registered_at, case_id LIMIT %s"
+        order = (
+            "registered_at, case_id"
+            if day is None
+            else f"{day}, registered_at, case_id"
+        )
+        sql += f" ORDER BY {order} LIMIT %s"
         params.append(limit + 1)
         rows = tx.fetchall(sql, params, t=self.table)
         more = len(rows) > limit
         rows = rows[:limit]
         items = [row_to_case(r) for r in rows]
-        next_cursor = (
-            encode_cursor(float(rows[-1][9]), str(rows[-1][0]))
-            if more and rows
-            else None
-        )
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            key = str(last[0])
+            if day_column is not None:
+                column = 12 if day_column == "at_home_since" else 13
+                key = f"{last[column] or LAST_DAY}|{key}"
+            next_cursor = encode_cursor(float(last[9]), key)
         return CasePage(items, next_cursor)
 
     def get(self, tx: Tx, case_id: str) -> CaseRow | None:
@@ -378,6 +427,14 @@ class CaseListView:
             t=self.table,
         )
         return row_to_case(row) if row else None
+
+
+def _day_key(key: str) -> tuple[str, str]:
+    """The day and case id of a day-ordered page's cursor key."""
+    found = _DAY_KEY.fullmatch(key)
+    if found is None:
+        raise BadCursor("cursor is not valid")
+    return found[1], found[2]
 
 
 def _like(text: str) -> str:

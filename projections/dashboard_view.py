@@ -16,9 +16,11 @@ from domain.zone import AMSTERDAM, local_date
 from projections.base import versioned_tables
 from projections.dashboard_tables import OPEN_SQL, TABLES, YEAR_COLUMNS
 from projections.figures import (
+    ENDINGS,
     duration_figures,
     school_year_bounds,
     stock_figures,
+    week_figures,
     year_figures,
 )
 from storage.db import SQLiteTx, Tx
@@ -111,7 +113,73 @@ class DashboardView:
             duration_rows
         )
         figures.update(stock_figures(stock_rows, today, capacities))
+        figures["weeks"] = self._weeks(tx, first, last, moment.timestamp(), region)
         return figures
+
+    # --- the year week by week (either way: from the intervals) -------------------
+
+    def _weeks(
+        self, tx: Tx, first: date, last: date, t: float, region: str | None
+    ) -> list[dict[str, Any]]:
+        """Inflow, outflow and open stock per week up to ``t``, counted by the
+        hour (local days have whole hours) from the status intervals."""
+        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
+        where_region = "" if region is None else " AND region = %s"
+        by_region: tuple[str, ...] = () if region is None else (region,)
+
+        def hour(column: str) -> str:
+            if isinstance(tx, SQLiteTx):
+                return f"CAST(({column} - %s) / 3600 AS INTEGER)"
+            return f"CAST(FLOOR(({column} - %s) / 3600) AS INTEGER)"
+
+        entered_part = (
+            f"SELECT CASE WHEN valid_from < %s THEN -1 ELSE {hour('valid_from')} END"
+            " AS h, COUNT(*), SUM(CASE WHEN valid_from = registered_at"
+            f" THEN 1 ELSE 0 END) FROM {{s}} WHERE {OPEN_SQL} AND valid_to <ENDED>"
+            f" AND valid_from < %s AND valid_from <= %s{where_region} GROUP BY h"
+        )
+        entered = tx.fetchall(
+            entered_part.replace("<ENDED>", "IS NULL")
+            + " UNION ALL "
+            + entered_part.replace("<ENDED>", "> %s"),
+            (
+                *(start, start, end, t, *by_region),
+                *(start, start, start, end, t, *by_region),
+            ),
+            s=self.status,
+        )
+        # (The parameters follow the text: the hour's start comes before the
+        # condition on valid_to in the second part.)
+        left = tx.fetchall(
+            f"SELECT {hour('valid_to')} AS h, COUNT(*) FROM {{s}}"
+            f" WHERE {OPEN_SQL} AND valid_to IS NOT NULL AND valid_to > %s"
+            f" AND valid_to < %s AND valid_to <= %s{where_region} GROUP BY h",
+            (start, start, end, t, *by_region),
+            s=self.status,
+        )
+        endings = ", ".join(f"'{s}'" for s in ENDINGS)
+        ended = tx.fetchall(
+            f"SELECT status, {hour('valid_from')} AS h, COUNT(*) FROM {{s}}"
+            f" WHERE status IN ({endings}) AND valid_from >= %s AND valid_from < %s"
+            f" AND valid_from <= %s{where_region} GROUP BY status, h",
+            (start, start, end, t, *by_region),
+            s=self.status,
+        )
+
+        def day_of(h: int) -> date | None:
+            if h < 0:
+                return None
+            return local_date(datetime.fromtimestamp(start + h * 3600, UTC))
+
+        return week_figures(
+            first,
+            last,
+            local_date(datetime.fromtimestamp(t, UTC)),
+            day_of,
+            entered,
+            left,
+            ended,
+        )
 
     # --- now: the counters ------------------------------------------------------------
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -202,3 +202,102 @@ def _queue_summary(waited: Mapping[int, int]) -> dict[str, Any]:
         "oldest_days": max(waited) if waited else None,
         "median_days": percentile(waited, 50),
     }
+
+
+# --- the year week by week --------------------------------------------------------
+
+ENDINGS = (
+    str(Status.CLOSED),
+    str(Status.WITHDRAWN),
+    str(Status.NOT_ADMISSIBLE),
+    str(Status.REFERRED),
+)
+
+
+def year_weeks(first: date, last: date) -> list[tuple[date, date]]:
+    """The ISO weeks (Monday to Sunday) of a school year, cut to its first and
+    last day: (first day, last day) of each."""
+    weeks: list[tuple[date, date]] = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= last:
+        weeks.append((max(monday, first), min(monday + timedelta(days=6), last)))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def week_figures(
+    first: date,
+    last: date,
+    today: date,
+    days: Callable[[int], date | None],
+    entered: Iterable[tuple[Any, ...]],
+    left: Iterable[tuple[Any, ...]],
+    ended: Iterable[tuple[Any, ...]],
+) -> list[dict[str, Any]]:
+    """Inflow, outflow and open stock per week of the school year.
+
+    The rows come as (hour, n[, registrations]) or (status, hour, n), the hour
+    counted from the year's first local midnight; ``days`` makes an hour the
+    local day it lies in (None: before the year). ``entered``: open status
+    intervals by the hour they began (and how many of them began with the
+    registration); ``left``: open intervals by the hour they ended; ``ended``:
+    ending intervals (closed, withdrawn, ended at intake) by the hour they
+    began. The open stock at a week's end is the open intervals begun minus
+    those ended by then (a move from one open status to another adds one and
+    takes one). Weeks after ``today`` have no figures (None).
+    """
+    weeks = year_weeks(first, last)
+    index = {w: i for i, (start, end) in enumerate(weeks) for w in _days(start, end)}
+    n_weeks = len(weeks)
+    stock_in = [0] * n_weeks
+    stock_out = [0] * n_weeks
+    registered = [0] * n_weeks
+    endings = {s: [0] * n_weeks for s in ENDINGS}
+    carried = 0
+    for hour, n, new in entered:
+        day = days(int(hour))
+        if day is None:
+            carried += int(n)
+            continue
+        stock_in[index[day]] += int(n)
+        registered[index[day]] += int(new)
+    for hour, n in left:
+        day = days(int(hour))
+        if day is None:
+            carried -= int(n)
+        else:
+            stock_out[index[day]] += int(n)
+    for status, hour, n in ended:
+        day = days(int(hour))
+        if day is not None and str(status) in endings:
+            endings[str(status)][index[day]] += int(n)
+    result: list[dict[str, Any]] = []
+    stock = carried
+    for i, (start, end) in enumerate(weeks):
+        stock += stock_in[i] - stock_out[i]
+        known = start <= today
+        closed = endings[str(Status.CLOSED)][i]
+        withdrawn = endings[str(Status.WITHDRAWN)][i]
+        at_intake = (
+            endings[str(Status.NOT_ADMISSIBLE)][i] + endings[str(Status.REFERRED)][i]
+        )
+        result.append(
+            {
+                "week": f"{start.isocalendar().year}-W{start.isocalendar().week:02d}",
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "registered": registered[i] if known else None,
+                "closed": closed if known else None,
+                "withdrawn": withdrawn if known else None,
+                "ended_at_intake": at_intake if known else None,
+                "open_at_end": stock if known else None,
+            }
+        )
+    return result
+
+
+def _days(start: date, end: date) -> Iterable[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)

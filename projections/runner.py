@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.sealing import LeftSealed
+from domain.sealing import KeyScope, LeftSealed
 from domain.service import CaseService
 from projections import state
 from projections.base import Projection
@@ -170,24 +170,27 @@ class ProjectionRunner:
         wanted = self._wanted_topics
         opened = self._opened_topics
         chosen = [n for n in notifications if wanted is None or n.topic in wanted]
-        if opened is None or opened:
-            self.service.keyring.prefetch(
-                {
-                    UUID(str(n.originator_id))
-                    for n in chosen
-                    if opened is None or n.topic in opened
-                }
-            )
         events: list[Any] = []
-        for n in notifications:
-            if wanted is not None and n.topic not in wanted:
-                events.append(None)
-                continue
-            opening: AbstractContextManager[None] = (
-                nullcontext() if opened is None or n.topic in opened else LeftSealed()
-            )
-            with opening:
-                events.append(mapper.to_domain_event(n))
+        with KeyScope():  # the batch's keys read at once, forgotten after it
+            if opened is None or opened:
+                self.service.keyring.prefetch(
+                    {
+                        UUID(str(n.originator_id))
+                        for n in chosen
+                        if opened is None or n.topic in opened
+                    }
+                )
+            for n in notifications:
+                if wanted is not None and n.topic not in wanted:
+                    events.append(None)
+                    continue
+                opening: AbstractContextManager[None] = (
+                    nullcontext()
+                    if opened is None or n.topic in opened
+                    else LeftSealed()
+                )
+                with opening:
+                    events.append(mapper.to_domain_event(n))
         return events
 
     def _advanced(self, position: int, at_head: bool) -> None:

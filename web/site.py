@@ -199,6 +199,8 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
     items = [("/", person.t(N_("Werkvoorraad")))]
     if person.role in (Role.INTAKE, Role.COORDINATOR):
         items.append(("/aanmelding", person.t(N_("Nieuwe aanmelding"))))
+    if person.role in READERS[Read.READ_DASHBOARD]:
+        items.append(("/dashboard", person.t(N_("Dashboard"))))
     if person.role in (Role.COORDINATOR, Role.ADMIN):
         items.append(("/consulenten", person.t(N_("Consulenten"))))
     if person.role in READERS[Read.READ_AUDIT]:

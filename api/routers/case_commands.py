@@ -9,12 +9,11 @@ guard checks the role, the aggregate its own rules.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from api import commands
@@ -22,7 +21,7 @@ from api.commands import Call
 from api.container import Container
 from api.deps import ActorDep, ContainerDep, CurrentUser, permitted
 from api.idempotency import IdempotencyKey, run_command
-from api.problems import Problem
+from api.params import IfMatch, expected_version
 from api.schemas import (
     ActivityCreate,
     AssignmentCreate,
@@ -41,33 +40,6 @@ from domain.values import Actor
 from storage.users import User
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", description='The case\'s ETag ("<version>").'),
-]
-
-
-ETAG = re.compile(r"[0-9]{1,18}")
-
-
-def expected_version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    tag = if_match.strip()
-    if tag.startswith("W/"):
-        tag = tag[2:]
-    tag = tag.strip('"')
-    # ASCII digits only (str.isdigit also takes "²"), and few enough for a
-    # version: int() of a long digit string is Python's edge, not ours.
-    if not ETAG.fullmatch(tag):
-        raise Problem(
-            412,
-            "version-mismatch",
-            "Precondition failed",
-            'If-Match must be a case ETag such as "3"',
-        )
-    return int(tag)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import ActorDep, ContainerDep, may_query, permitted
-from api.params import MAX_POSITION
+from api.params import MAX_POSITION, IfMatch, expected_version
 from api.reads import serving_view
 from api.schemas import ConsultantCreate, ConsultantPublic, ConsultantUpdate
 from domain.consultant import Consultant
@@ -62,8 +62,10 @@ def update_consultant(
     *,
     container: ContainerDep,
     actor: ActorDep,
+    if_match: IfMatch = None,
 ) -> ConsultantPublic:
-    """Change a consultant's name, region, capacity or whether they are active."""
+    """Change a consultant's name, region, capacity or whether they are active;
+    with If-Match, only if the consultant is still at that version (412)."""
     consultant = container.service.update_consultant(
         consultant_id,
         by=actor,
@@ -71,6 +73,7 @@ def update_consultant(
         region=body.region,
         capacity=body.capacity,
         active=body.active,
+        expected_version=expected_version(if_match),
     )
     return consultant_public(consultant, response)
 

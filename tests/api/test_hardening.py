@@ -119,6 +119,20 @@ def test_a_consultant_s_active_flag_must_be_a_json_boolean(api: Api) -> None:
     assert shown["active"] is True
 
 
+def test_a_consultant_change_with_a_stale_if_match_answers_412_and_changes_nothing(
+    api: Api,
+) -> None:
+    consultant = api.add_consultant()
+    coordinator = api.client("coordinator")
+    path = f"{CONSULTANTS}/{consultant.id}"
+    tag = coordinator.get(path).headers["ETag"]
+    assert coordinator.patch(path, json={"capacity": 20}, headers={"If-Match": tag})
+    stale = coordinator.patch(path, json={"capacity": 10}, headers={"If-Match": tag})
+
+    assert_problem(stale, 412)
+    assert coordinator.get(path).json()["capacity"] == 20
+
+
 def test_a_school_decision_in_year_one_answers_422(api: Api) -> None:
     response = api.client("intake").post(
         CASES, json=registration(school_decision_on="0001-01-01")

@@ -97,6 +97,29 @@ def test_a_coordinator_adds_changes_and_deactivates_a_consultant(
     expect(row(page, name + " Jansen")).to_contain_text("Actief")
 
 
+def test_a_change_drawn_from_an_old_version_shows_the_fresh_consultant(
+    page: Page, api: Api
+) -> None:
+    consultant = api.add_consultant()
+    sign_in(page, api, web_user(api, Role.COORDINATOR))
+    page.goto(f"{api.server.url}/consulenten/{consultant.id}")
+    # Meanwhile someone else changes the capacity.
+    changed = api.client("coordinator").patch(
+        f"{CONSULTANTS}/{consultant.id}", json={"capacity": 12}
+    )
+    assert changed.status_code == 200, changed.text
+    page.get_by_label("Capaciteit").fill("40")
+    page.get_by_role("button", name="Bewaren").click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Iemand anders heeft deze consulent")
+    expect(page.get_by_label("Capaciteit")).to_have_value("12")
+    assert_accessible(page)
+    shown = api.client("coordinator").get(f"{CONSULTANTS}/{consultant.id}").json()
+    assert shown["capacity"] == 12
+
+
 def test_an_admin_manages_consultants_too(page: Page, api: Api) -> None:
     consultant = api.add_consultant()
     sign_in(page, api, web_user(api, Role.ADMIN))

@@ -131,6 +131,25 @@ def test_intake_registers_a_case_with_the_postcode_suggestion(
     assert_private(urls, name.split()[1], "1011")
 
 
+def test_enter_in_a_field_registers_the_case_not_the_postcode_lookup(
+    page: Page, api: Api
+) -> None:
+    name = pupil()
+    start(page, api)
+    page.get_by_label("Naam van de leerling").fill(name)
+    page.get_by_label("Geboortedatum").fill("2015-03-14")
+    page.get_by_label("Postcode (4 cijfers)").fill("1011")
+    page.get_by_label("Sector").select_option("po")
+    page.get_by_label("Samenwerkingsverband").fill("PO2707")
+    page.get_by_label("Regio").select_option("noord-holland")
+    page.get_by_label("Gemeente").fill("Amsterdam")
+    fill_the_rest(page)
+    page.get_by_label("Naam van de school").press("Enter")
+
+    case = registered(api, page)
+    assert case["pupil"]["name"] == name
+
+
 def test_intake_registers_a_case_with_the_keyboard_only(page: Page, api: Api) -> None:
     name = pupil()
     urls = watch_urls(page)

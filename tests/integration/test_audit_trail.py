@@ -99,9 +99,9 @@ def read(
     purpose: str = "case_detail",
 ) -> str:
     with read_db.transaction() as tx:
-        return record_access(
+        (entry_id,) = record_access(
             tx,
-            case_id=case_id,
+            case_ids=[case_id],
             actor_id=AUDITOR.user_id,
             role=AUDITOR.role,
             request_id="req-read",
@@ -109,6 +109,7 @@ def read(
             purpose=purpose,
             at=at,
         )
+    return entry_id
 
 
 def dump_audit_tables(read_db: Database, version: int) -> str:

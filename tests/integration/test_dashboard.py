@@ -863,3 +863,65 @@ def test_two_workers_starting_at_once_fill_the_counters_once(
 
     assert failures == []
     assert counters(year.read_db, view) == before
+
+
+# --- the year week by week --------------------------------------------------------
+
+
+def week(f: dict[str, Any], label: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(w for w in f["weeks"] if w["week"] == label)
+    return found
+
+
+def test_weeks_count_inflow_outflow_and_the_open_stock_carried_over(
+    year: Year,
+) -> None:
+    f = year.figures()
+    weeks = f["weeks"]
+    assert (weeks[0]["start"], weeks[0]["end"]) == ("2026-08-01", "2026-08-02")
+    assert (weeks[-1]["start"], weeks[-1]["end"]) == ("2027-07-26", "2027-07-31")
+    # X0, of the year before, is open all along; A is registered on 17 August.
+    assert week(f, "2026-W31")["open_at_end"] == 1
+    assert week(f, "2026-W34") == {
+        "week": "2026-W34",
+        "start": "2026-08-17",
+        "end": "2026-08-23",
+        "registered": 1,
+        "closed": 0,
+        "withdrawn": 0,
+        "ended_at_intake": 0,
+        "open_at_end": 2,
+    }
+    assert week(f, "2026-W41")["ended_at_intake"] == 1  # D not admissible
+    # A closed, G withdrawn: X0, B, C, E and F open (F referred the 26th).
+    w43 = week(f, "2026-W43")
+    assert (w43["closed"], w43["withdrawn"], w43["open_at_end"]) == (1, 1, 5)
+    assert week(f, "2026-W44")["ended_at_intake"] == 1  # F referred
+    # E reopened on 11 January: X0, B, C, E, H, I, J and K open.
+    assert week(f, "2027-W02")["open_at_end"] == 8
+    assert week(f, "2027-W03")["closed"] == 0
+    assert week(f, "2027-W04")["closed"] == 1  # B, 25 January
+    assert sum(w["registered"] or 0 for w in weeks) == 13
+    # This week: the stock now (X0, C, H, I, J, K, L, M); later weeks unknown.
+    assert week(f, "2027-W09")["open_at_end"] == 8
+    assert week(f, "2027-W10")["registered"] is None
+    assert week(f, "2027-W10")["open_at_end"] is None
+
+
+def test_weeks_as_of_a_moment_know_nothing_later(year: Year) -> None:
+    f = year.figures(as_of=MID_OCTOBER)
+
+    # G registered on the 12th; D ended at its intake on the 5th; A is
+    # closed on the 19th: X0, A, B, C, E, F and G open.
+    assert week(f, "2026-W42")["registered"] == 1
+    assert week(f, "2026-W42")["open_at_end"] == 7
+    assert week(f, "2026-W43")["open_at_end"] is None
+    assert sum(w["registered"] or 0 for w in f["weeks"]) == 7  # A to G
+
+
+def test_weeks_by_region_count_only_that_region(year: Year) -> None:
+    f = year.figures(region=UT)
+
+    assert week(f, "2026-W31")["open_at_end"] == 0  # X1 closed in June
+    assert week(f, "2026-W34")["open_at_end"] == 1  # A
+    assert sum(w["registered"] or 0 for w in f["weeks"]) == 7  # A B F G I J M

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -14,10 +15,11 @@ from domain.values import IntakeDecision, Step
 from dossier.bootstrap import build_service
 from dossier.settings import Settings
 from projections.case_list import CaseFilter, CaseListProjection, CaseListView
+from projections.cursors import BadCursor
 from projections.rebuild import RebuildMismatch, drop_retired, rebuild
 from projections.runner import ProjectionRunner
 from projections.state import positions
-from storage.db import Database
+from storage.db import Database, Tx
 from tests.support.clock import FakeClock
 from tests.support.probe import ProbeProjection
 from tests.support.samples import INTAKE, registration
@@ -152,6 +154,62 @@ def test_case_list_shows_each_case_with_its_status_and_filters(
     assert everything.rows[0].pupil_name == "Sanne de Vries"
     assert [r.case_id for r in by_name.rows + rest.rows] == [str(a), str(b)]
     assert rest.next_cursor is None
+
+
+def test_the_case_list_finds_a_case_by_its_reference_or_part_of_the_name(
+    service: CaseService, read_db: Database
+) -> None:
+    first = service.register(registration(), by=INTAKE).case
+    other = service.register(
+        registration(pupil=replace(registration().pupil, name="Noor Bakker")), by=INTAKE
+    ).case
+    runner = ProjectionRunner(service, read_db, CaseListProjection)
+    runner.catch_up()
+    view = CaseListView.for_version(runner.version)
+
+    def found(q: str) -> list[str]:
+        with read_db.reading() as tx:
+            rows = view.page(tx, CaseFilter(q=q), limit=10, cursor=None).rows
+        return [r.case_id for r in rows]
+
+    assert found(f" {str(first.reference).lower()} ") == [str(first.id)]
+    assert found("bakk") == [str(other.id)]
+    assert found("OC-1999-00001") == []
+
+
+def test_the_case_list_pages_thuiszitters_first_longest_at_home_first(
+    service: CaseService, read_db: Database
+) -> None:
+    homes = [None, date(2026, 9, 1), None, date(2026, 6, 1), date(2026, 9, 1), None]
+    ids = [
+        str(service.register(registration(at_home_since=h), by=INTAKE).case.id)
+        for h in homes
+    ]
+    runner = ProjectionRunner(service, read_db, CaseListProjection)
+    runner.catch_up()
+    view = CaseListView.for_version(runner.version)
+    by_home = CaseFilter(order="at_home")
+
+    seen: list[str] = []
+    cursor: str | None = None
+    with read_db.reading() as tx:
+        while True:  # two rows a page: the order holds across pages
+            found = view.page(tx, by_home, limit=2, cursor=cursor)
+            seen.extend(r.case_id for r in found.rows)
+            if found.next_cursor is None:
+                break
+            cursor = found.next_cursor
+        with pytest.raises(BadCursor):  # a cursor of another order
+            view.page(tx, by_home, limit=2, cursor=by_registration_cursor(view, tx))
+
+    # Longest at home first; the same day and those not at home by registration.
+    assert seen == [ids[3], ids[1], ids[4], ids[0], ids[2], ids[5]]
+
+
+def by_registration_cursor(view: CaseListView, tx: Tx) -> str:
+    cursor = view.page(tx, CaseFilter(), limit=1, cursor=None).next_cursor
+    assert cursor is not None
+    return cursor
 
 
 def test_rebuild_switches_to_a_verified_new_version_while_the_old_one_serves(

@@ -235,20 +235,26 @@ class Api:
         return assert_command_answer(response)
 
     def case_in(
-        self, state: str, consultant: Consultant | None = None
+        self, state: str, consultant: Consultant | None = None, **changes: Any
     ) -> dict[str, Any]:
-        """A new case driven through the API into ``state`` (a status, or
-        "assigned"/"in_mediation"/"suspended"/"closed" with ``consultant``)."""
-        case = self.register()
+        """A new case (its registration with ``changes``) driven through the API
+        into ``state`` (a status, or "assigned"/"in_mediation"/"suspended"/
+        "closed" with ``consultant``)."""
+        case = self.register(**changes)
         if state == "registered":
             return case
         cid, day = case["id"], today().isoformat()
         if state == "withdrawn":
             return self.command(cid, "withdrawal", {"reason": "Ouders trekken in"})
-        self.command(cid, "prerequisites", {"step": "school_conversation", "date": day})
         case = self.command(
-            cid, "prerequisites", {"step": "samenwerkingsverband_contact", "date": day}
+            cid, "prerequisites", {"step": "school_conversation", "date": day}
         )
+        if case["status"] == "registered":  # a thuiszitter's case needs one step
+            case = self.command(
+                cid,
+                "prerequisites",
+                {"step": "samenwerkingsverband_contact", "date": day},
+            )
         assert case["status"] == "awaiting_intake"
         if state == "awaiting_intake":
             return case

@@ -9,6 +9,7 @@ the workload read model to have it, so the list shown next includes it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,12 @@ from api.container import Container
 from api.reads import READ_WAIT_SECONDS, serving_view
 from api.schemas import ConsultantCreate, ConsultantUpdate
 from domain.consultant import Consultant
-from domain.errors import ConsultantError, ConsultantNotFound, InvalidCaseData
+from domain.errors import (
+    ConsultantError,
+    ConsultantNotFound,
+    InvalidCaseData,
+    VersionMismatch,
+)
 from domain.permissions import Command, Read
 from domain.values import Region, Service
 from projections.workload import WorkloadProjection
@@ -33,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 
 PATH = "/consulenten"
 FIELDS = ("name", "region", "kind", "capacity")
+VERSION = re.compile(r"[0-9]{1,18}")
 CHOICES: dict[str, tuple[str, ...]] = {"region": tuple(Region), "kind": tuple(Service)}
 MESSAGES: dict[tuple[str, str], str] = {
     ("name", "missing"): N_("Vul de naam van de consulent in"),
@@ -44,6 +51,10 @@ MESSAGES: dict[tuple[str, str], str] = {
     ("capacity", "missing"): N_("Vul de capaciteit in: het aantal open zaken"),
     ("capacity", "invalid"): N_("Vul een heel getal van 0 tot en met 200 in"),
     ("form", "invalid"): N_("Het formulier bevat tekens die Dossier niet kan bewaren"),
+    ("form", "stale"): N_(
+        "Iemand anders heeft deze consulent intussen gewijzigd. U ziet nu de "
+        "nieuwe gegevens; voer uw wijziging zo nodig opnieuw in."
+    ),
 }
 DONE = {
     "toegevoegd": N_("De consulent is toegevoegd."),
@@ -133,12 +144,13 @@ def _draw_form(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     consultant: dict[str, Any] | None = None,
+    status: int | None = None,
 ) -> HTMLResponse:
     return page(
         request,
         person,
         "consultant_form.html",
-        status=422 if errors else 200,
+        status=status or (422 if errors else 200),
         values=values,
         errors=_errors(person, errors or {}),
         choices=CHOICES,
@@ -212,6 +224,9 @@ def change_consultant(
     data = {k: values[k] or None for k in ("name", "region", "capacity")}
     body, errors = parse(ConsultantUpdate, without_blanks(data))
     errors.update({k: "missing" for k, v in data.items() if v is None})
+    version = form.text("version")
+    if not VERSION.fullmatch(version):
+        errors["form"] = "invalid"
     if body is None or errors:
         return _draw_form(request, person, values, errors, _shown(here, consultant))
     try:
@@ -221,6 +236,14 @@ def change_consultant(
             name=body.name,
             region=body.region,
             capacity=body.capacity,
+            expected_version=int(version),
+        )
+    except VersionMismatch:
+        # Drawn from an older version: the fresh consultant, never a lost update.
+        fresh = _shown(here, _consultant(here, consultant_id))
+        current = {name: str(fresh[name]) for name in FIELDS}
+        return _draw_form(
+            request, person, current, {"form": "stale"}, fresh, status=409
         )
     except (ConsultantError, InvalidCaseData) as refused:
         shown = _shown(here, consultant)

@@ -118,56 +118,66 @@ def _queues(
     here: SiteDep,
     person: Visitor,
     chosen: dict[str, str],
-    cursor: str | None,
+    paged: tuple[str, str] | None,
     q: str | None = None,
 ) -> list[Queue]:
+    """The page's tables; ``paged`` (a table's key and a cursor): only that
+    table, from where its cursor points."""
     container, actor = here.container, person.actor
 
-    def one(
-        key: str, title: str, status: str | None, open_only: bool = False, **kw: Any
-    ) -> Queue:
-        f = replace(
-            _case_filter(chosen, status=chosen.get("status", status), q=q),
-            open_only=open_only and "status" not in chosen,
-        )
-        found = case_list_page(
-            container, actor, request, f, limit=PAGE_SIZE, cursor=cursor
-        )
-        return Queue(key, title, found.rows, found.next_cursor, **kw)
+    @dataclass(frozen=True)
+    class Spec:
+        key: str
+        title: str
+        status: str | None
+        open_only: bool = False
+        order: str = "registered"
+        selectable: bool = False
+
+        def queue(self, cursor: str | None) -> Queue:
+            f = replace(
+                _case_filter(chosen, status=chosen.get("status", self.status), q=q),
+                open_only=self.open_only and "status" not in chosen,
+                order=self.order,
+            )
+            found = case_list_page(
+                container, actor, request, f, limit=PAGE_SIZE, cursor=cursor
+            )
+            return Queue(
+                self.key, self.title, found.rows, found.next_cursor, self.selectable
+            )
 
     role = person.role
     if q is not None or chosen:
-        return [one("found", N_("Gevonden zaken"), None)]
-    if role == Role.INTAKE:
-        return [
-            one("registered", N_("Nieuwe aanmeldingen"), Status.REGISTERED),
-            one("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE),
+        specs = [Spec("found", N_("Gevonden zaken"), None)]
+    elif role == Role.INTAKE:
+        specs = [
+            Spec("registered", N_("Nieuwe aanmeldingen"), Status.REGISTERED),
+            Spec("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE),
         ]
-    if role == Role.COORDINATOR:
-        waiting = one(
-            "assignment",
-            N_("Wacht op toewijzing"),
-            Status.AWAITING_ASSIGNMENT,
-            selectable=True,
-        )
-        # Thuiszitters first (longest at home first), then the oldest registration.
-        waiting.rows.sort(
-            key=lambda r: (
-                r.at_home_since is None,
-                r.at_home_since or "",
-                r.registered_at,
-            )
-        )
-        return [waiting, one("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE)]
-    if role == Role.CONSULTANT:
-        mine = one("mine", N_("Mijn zaken"), None, open_only=True)
-        mine.rows.sort(key=lambda r: (r.next_due is None, r.next_due or ""))
-        return [mine]
-    return [one("all", N_("Alle zaken"), None)]
-
-
-def _thuiszitters_first(row: CaseRow) -> tuple[bool, str, Any]:
-    return (row.at_home_since is None, row.at_home_since or "", row.registered_at)
+    elif role == Role.COORDINATOR:
+        specs = [
+            # Thuiszitters first (longest at home first), then the oldest
+            # registration, over all pages (the case list orders them).
+            Spec(
+                "assignment",
+                N_("Wacht op toewijzing"),
+                Status.AWAITING_ASSIGNMENT,
+                order="at_home",
+                selectable=True,
+            ),
+            Spec("intake", N_("Wacht op intake"), Status.AWAITING_INTAKE),
+        ]
+    elif role == Role.CONSULTANT:
+        specs = [Spec("mine", N_("Mijn zaken"), None, open_only=True, order="next_due")]
+    else:
+        specs = [Spec("all", N_("Alle zaken"), None)]
+    if paged is not None:
+        key, cursor = paged
+        for spec in specs:
+            if spec.key == key:
+                return [spec.queue(cursor)]
+    return [spec.queue(None) for spec in specs]
 
 
 def _consultants(here: SiteDep, person: Visitor) -> list[dict[str, Any]]:
@@ -187,8 +197,9 @@ def _draw(
 ) -> HTMLResponse:
     chosen, errors = _filters(request)
     cursor = request.query_params.get("na") or None
+    paged = (request.query_params.get("lijst", ""), cursor) if cursor else None
     try:
-        queues = _queues(request, here, person, chosen, cursor, q)
+        queues = _queues(request, here, person, chosen, paged, q)
     except Problem as problem:
         if problem.status != 422:
             raise

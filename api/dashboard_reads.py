@@ -1,0 +1,79 @@
+"""The dashboard's figures as the API and the pages both read them: one path from
+the read models (dashboard, workload, deadlines) to one answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from api.container import Container
+from api.problems import Problem
+from api.reads import serving_view
+from domain.deadlines import FIRST_CONTACT_WORKING_DAYS
+from domain.zone import local_date
+from projections.dashboard import DashboardProjection
+from projections.deadlines import DeadlinesProjection
+from projections.figures import school_year_of
+from projections.workload import WorkloadProjection
+
+NOT_KEPT = (
+    "the deadline clocks are kept for the present only; ask without as_of for them"
+)
+
+
+def dashboard_figures(
+    container: Container,
+    *,
+    school_year: str | None = None,
+    region: str | None = None,
+    as_of: datetime | None = None,
+    min_position: int | None = None,
+) -> dict[str, Any]:
+    """A school year's figures (default: the year of the moment), now or as they
+    stood at ``as_of`` (a later moment is taken as now), for one region or all.
+
+    Problem 422 for a school year that is not one; 503 while a read model is
+    missing or behind ``min_position``.
+    """
+    now = datetime.now(tz=UTC)
+    at = min(as_of, now) if as_of is not None else now
+    year = school_year or school_year_of(local_date(at))
+    view, _ = serving_view(container, DashboardProjection, min_position)
+    workload, _ = serving_view(container, WorkloadProjection, None)
+    with container.db.reading() as tx:
+        capacities = {
+            c["id"]: c["capacity"] for c in workload.consultants(tx, region=region)
+        }
+        try:
+            figures: dict[str, Any] = view.figures(
+                tx,
+                school_year=year,
+                region=region,
+                as_of=as_of,
+                now=now,
+                capacities=capacities,
+            )
+        except ValueError as error:
+            raise Problem(
+                422, "invalid-request", "Invalid request", str(error)
+            ) from None
+    figures["norms"] = {
+        "intake_days": container.service.intake_norm_weeks * 7,
+        "first_contact_working_days_after_assignment": FIRST_CONTACT_WORKING_DAYS,
+    }
+    if as_of is not None:
+        # The deadline clocks are kept as they stand now, not with their past:
+        # said in the answer rather than left out without a word.
+        figures["deadlines"] = None
+        figures["deadlines_to_watch"] = None
+        figures["not_available"] = {
+            name: NOT_KEPT for name in ("deadlines", "deadlines_to_watch")
+        }
+    else:
+        deadlines, _ = serving_view(container, DeadlinesProjection, None)
+        with container.db.reading() as tx:
+            figures["deadlines"] = deadlines.counts(tx, region)
+            figures["deadlines_to_watch"] = [
+                r.as_dict() for r in deadlines.missed_or_at_risk(tx, region=region)
+            ]
+    return figures
