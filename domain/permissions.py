@@ -106,6 +106,7 @@ class Read(StrEnum):
     READ_CONSULTANTS = "read_consultants"
     READ_DASHBOARD = "read_dashboard"
     READ_AUDIT = "read_audit"
+    READ_OPERATIONS = "read_operations"
 
 
 _STAFF = frozenset(
@@ -119,6 +120,8 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.READ_CONSULTANTS: _STAFF,
     Read.READ_DASHBOARD: frozenset({Role.COORDINATOR, Role.AUDITOR}),
     Read.READ_AUDIT: frozenset({Role.AUDITOR}),
+    # The read models' versions, positions and lag: for whoever runs the service.
+    Read.READ_OPERATIONS: frozenset({Role.ADMIN}),
 }
 
 

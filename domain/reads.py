@@ -93,6 +93,14 @@ class ServiceReads(DossierApplication):
             raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
         return self.get_case(case_id, version=version)
 
+    def latest_version(self, case_id: UUID) -> int:
+        """The case's version now, from its last event alone (read sealed)."""
+        with LeftSealed():
+            newest = self._case_events(case_id, desc=True, limit=1)
+        if not newest or not _is_case_event(newest[0]):
+            raise CaseNotFound(f"no case {case_id}")
+        return newest[0].originator_version
+
     def _case_replayed_until(self, case_id: UUID, as_of: datetime) -> Case:
         """Every event from the first, up to the first recorded after ``as_of``."""
         case: Case | None = None
@@ -158,6 +166,14 @@ class ServiceReads(DossierApplication):
         if not events or not isinstance(events[0], Case.Registered):
             raise CaseNotFound(f"no case {case_id}")
         return [history_entry(e) for e in events]
+
+    def history_entry(self, case_id: UUID, version: int) -> HistoryEntry:
+        """The case's event at ``version`` as an entry (personal values opened
+        where the key exists)."""
+        events = self._case_events(case_id, gt=version - 1, lte=version)
+        if not events or not _is_case_event(events[0]):
+            raise CaseNotFound(f"no case {case_id} at version {version}")
+        return history_entry(events[0])
 
     # --- consultants ----------------------------------------------------------------
 

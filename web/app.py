@@ -18,11 +18,15 @@ from web.i18n import DEFAULT_LANGUAGE, translations
 from web.labels import N_
 from web.routes import (
     about,
+    access_overview,
+    audit_trail,
     case_page,
     consultants,
     dashboard,
+    projections_status,
     queue,
     registration,
+    replay,
     sign_in,
 )
 from web.site import PageError, SignInRequired, Site, Visitor, redirect, visitor
@@ -122,6 +126,10 @@ def install_pages(app: FastAPI, here: Site) -> None:
         registration,
         consultants,
         dashboard,
+        replay,
+        audit_trail,
+        access_overview,
+        projections_status,
         about,
     ):
         app.include_router(module.router)
