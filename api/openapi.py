@@ -17,7 +17,7 @@ DESCRIPTIONS = {
     "403": "The role may not do this, or the case is not the consultant's",
     "404": "Unknown case or consultant (or not yet there at as_of)",
     "409": "Not allowed in the case's state, or a concurrent update",
-    "412": "If-Match does not match the case's version",
+    "412": "If-Match does not match the case's (or consultant's) version",
     "422": "Invalid body, parameter or header (each field listed)",
     "503": "The read model did not reach min_position in time",
 }
@@ -78,7 +78,7 @@ def amend(path: str, method: str, operation: dict[str, Any]) -> None:
     if method == "post" and path.startswith("/api/v1/cases"):
         codes += ["409", "412"]
     if method == "patch":
-        codes.append("409")
+        codes += ["409", "412"]
     for code in codes:
         responses[code] = problem(code)
     for code, response in responses.items():
