@@ -22,6 +22,7 @@ from projections.figures import (
     stock_figures,
     week_figures,
     year_figures,
+    year_weeks,
 )
 from storage.db import SQLiteTx, Tx
 
@@ -166,16 +167,15 @@ class DashboardView:
             s=self.status,
         )
 
-        def day_of(h: int) -> date | None:
-            if h < 0:
-                return None
-            return local_date(datetime.fromtimestamp(start + h * 3600, UTC))
-
+        starts = [
+            round((_local_midnight(monday) - start) / 3600)
+            for monday, _ in year_weeks(first, last)
+        ]
         return week_figures(
             first,
             last,
             local_date(datetime.fromtimestamp(t, UTC)),
-            day_of,
+            starts,
             entered,
             left,
             ended,

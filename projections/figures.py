@@ -6,8 +6,9 @@ whether those were summed from the counters or counted as of a moment.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
@@ -229,7 +230,7 @@ def week_figures(
     first: date,
     last: date,
     today: date,
-    days: Callable[[int], date | None],
+    starts: Sequence[int],
     entered: Iterable[tuple[Any, ...]],
     left: Iterable[tuple[Any, ...]],
     ended: Iterable[tuple[Any, ...]],
@@ -237,17 +238,20 @@ def week_figures(
     """Inflow, outflow and open stock per week of the school year.
 
     The rows come as (hour, n[, registrations]) or (status, hour, n), the hour
-    counted from the year's first local midnight; ``days`` makes an hour the
-    local day it lies in (None: before the year). ``entered``: open status
-    intervals by the hour they began (and how many of them began with the
-    registration); ``left``: open intervals by the hour they ended; ``ended``:
-    ending intervals (closed, withdrawn, ended at intake) by the hour they
-    began. The open stock at a week's end is the open intervals begun minus
-    those ended by then (a move from one open status to another adds one and
-    takes one). Weeks after ``today`` have no figures (None).
+    counted from the year's first local midnight; ``starts`` holds the hour
+    each week of ``year_weeks`` begins at (local days have whole hours), so
+    that an hour falls in the last week begun by then (a negative hour:
+    before the year). ``entered``: open status intervals by the hour they
+    began (and how many of them began with the registration); ``left``: open
+    intervals by the hour they ended; ``ended``: ending intervals (closed,
+    withdrawn, ended at intake) by the hour they began. The open stock at a
+    week's end is the open intervals begun minus those ended by then (a move
+    from one open status to another adds one and takes one). Weeks after
+    ``today`` have no figures (None).
     """
     weeks = year_weeks(first, last)
-    index = {w: i for i, (start, end) in enumerate(weeks) for w in _days(start, end)}
+    if len(starts) != len(weeks):
+        raise ValueError(f"{len(starts)} week starts for {len(weeks)} weeks")
     n_weeks = len(weeks)
     stock_in = [0] * n_weeks
     stock_out = [0] * n_weeks
@@ -255,22 +259,20 @@ def week_figures(
     endings = {s: [0] * n_weeks for s in ENDINGS}
     carried = 0
     for hour, n, new in entered:
-        day = days(int(hour))
-        if day is None:
+        if hour < 0:
             carried += int(n)
             continue
-        stock_in[index[day]] += int(n)
-        registered[index[day]] += int(new)
+        week = bisect_right(starts, hour) - 1
+        stock_in[week] += int(n)
+        registered[week] += int(new)
     for hour, n in left:
-        day = days(int(hour))
-        if day is None:
+        if hour < 0:
             carried -= int(n)
         else:
-            stock_out[index[day]] += int(n)
+            stock_out[bisect_right(starts, hour) - 1] += int(n)
     for status, hour, n in ended:
-        day = days(int(hour))
-        if day is not None and str(status) in endings:
-            endings[str(status)][index[day]] += int(n)
+        if hour >= 0 and str(status) in endings:
+            endings[str(status)][bisect_right(starts, hour) - 1] += int(n)
     result: list[dict[str, Any]] = []
     stock = carried
     for i, (start, end) in enumerate(weeks):
@@ -294,10 +296,3 @@ def week_figures(
             }
         )
     return result
-
-
-def _days(start: date, end: date) -> Iterable[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
