@@ -925,3 +925,17 @@ def test_weeks_by_region_count_only_that_region(year: Year) -> None:
     assert week(f, "2026-W31")["open_at_end"] == 0  # X1 closed in June
     assert week(f, "2026-W34")["open_at_end"] == 1  # A
     assert sum(w["registered"] or 0 for w in f["weeks"]) == 7  # A B F G I J M
+
+
+def test_a_moment_is_settled_once_a_case_registered_well_after_it_is_in(
+    year: Year,
+) -> None:
+    # (What lets the figures as of a past moment be kept: they cannot change.)
+    year.runner.catch_up()
+    view = DashboardView.of(year.runner.version)
+    last = datetime(2027, 2, 15, 9, tzinfo=UTC)  # M, the last registration
+    with year.read_db.reading() as tx:
+        assert view.settled(tx, MID_OCTOBER)
+        assert view.settled(tx, last - timedelta(minutes=6))
+        assert not view.settled(tx, last - timedelta(minutes=4))
+        assert not view.settled(tx, NOW)
