@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
 from domain.values import Category, Status
 from domain.zone import local_date
-from projections.figures import OPEN, school_year_of
+from projections.figures import ENDINGS, OPEN, school_year_bounds, school_year_of
 from storage.db import Tx
 
 TABLES = (
@@ -22,6 +22,7 @@ TABLES = (
     "dashboard_year_tallies",
     "dashboard_duration_counts",
     "dashboard_stock_counts",
+    "dashboard_week_counts",
 )
 
 # The facts fixed at registration, copied into every status interval.
@@ -82,7 +83,13 @@ COUNTER_KEYS: dict[str, tuple[str, ...]] = {
         *("milestone", "decision", "days"),
     ),
     "dashboard_stock_counts": ("school_year", "region", "kind", "item"),
+    # The year week by week: status intervals by the week (``week_of``) they
+    # began or ended in: open ones begun ("entered", "registered" when begun
+    # by the registration) and ended ("left"), ending ones (their status)
+    # begun. These only ever grow: an interval, once begun or ended, stays so.
+    "dashboard_week_counts": ("week", "region", "kind"),
 }
+WEEKS = "dashboard_week_counts"
 # The columns the year's figures tally: fixed facts, then the state.
 YEAR_COLUMNS = (
     *("region", "sector", "category", "requester_role", "service"),
@@ -268,6 +275,59 @@ def add_counts(tx: Tx, tables: Mapping[str, str], change: Counter[CounterKey]) -
             lowered,
             t=tables[base],
         )
+
+
+def week_of(moment: float) -> str:
+    """The week of ``year_weeks`` a moment fell in, by its first day: the
+    Monday before, or 1 August when the school year began later that week."""
+    day = local_date(datetime.fromtimestamp(moment, UTC))
+    first, _ = school_year_bounds(school_year_of(day))
+    return max(day - timedelta(days=day.weekday()), first).isoformat()
+
+
+def interval_weeks(
+    region: str, status: str, valid_from: float, registered: bool
+) -> list[CounterKey]:
+    """The week counters an interval adds one to as it begins."""
+    week = week_of(valid_from)
+    if status in OPEN:
+        keys = [(WEEKS, (week, region, "entered"))]
+        if registered:
+            keys.append((WEEKS, (week, region, "registered")))
+        return keys
+    return [(WEEKS, (week, region, status))] if status in ENDINGS else []
+
+
+def ended_weeks(region: str, status: str, valid_to: float) -> list[CounterKey]:
+    """The week counters an interval adds one to as it ends."""
+    return [(WEEKS, (week_of(valid_to), region, "left"))] if status in OPEN else []
+
+
+def count_existing_weeks(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Fill an empty week counters table from the status intervals, when a
+    version built before it gains it (as ``count_existing_cases``)."""
+    if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=tables[WEEKS]):
+        return
+    status = tables["dashboard_status"]
+    after: tuple[str, int] = ("", -1)
+    while True:
+        rows = tx.fetchall(
+            "SELECT case_id, version, region, status, valid_from, valid_to,"
+            " registered_at FROM {t} WHERE case_id > %s"
+            " OR (case_id = %s AND version > %s)"
+            " ORDER BY case_id, version LIMIT 20000",
+            (after[0], after[0], after[1]),
+            t=status,
+        )
+        if not rows:
+            return
+        change: Counter[CounterKey] = Counter()
+        for _, _, region, state, begun, ended, registered_at in rows:
+            change.update(interval_weeks(region, state, begun, begun == registered_at))
+            if ended is not None:
+                change.update(ended_weeks(region, state, ended))
+        add_counts(tx, tables, change)
+        after = (rows[-1][0], rows[-1][1])
 
 
 def count_existing_cases(tx: Tx, tables: Mapping[str, str]) -> None:

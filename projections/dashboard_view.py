@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.values import Category
-from domain.zone import AMSTERDAM, local_date
+from domain.zone import local_date
 from projections.base import versioned_tables
 from projections.dashboard_tables import OPEN_SQL, TABLES, YEAR_COLUMNS
+from projections.dashboard_weeks import local_midnight, weeks_at, weeks_counted
 from projections.figures import (
-    ENDINGS,
     duration_figures,
     school_year_bounds,
     stock_figures,
-    week_figures,
     year_figures,
-    year_weeks,
 )
 from storage.db import SQLiteTx, Tx
 
@@ -31,10 +29,6 @@ IN_YEAR = "registered_at >= %s AND registered_at < %s AND registered_at <= %s"
 # A registration this long after a moment shows the read model has passed it
 # (far longer than any transaction that records an event takes).
 SETTLED_AFTER_SECONDS = 300
-
-
-def _local_midnight(day: date) -> float:
-    return datetime.combine(day, time(), AMSTERDAM).timestamp()
 
 
 def _aware(moment: datetime, name: str) -> datetime:
@@ -65,6 +59,7 @@ class DashboardView:
         self.year_counts = tables["dashboard_year_tallies"]
         self.duration_counts = tables["dashboard_duration_counts"]
         self.stock_counts = tables["dashboard_stock_counts"]
+        self.week_counts = tables["dashboard_week_counts"]
 
     @classmethod
     def of(cls, version: int) -> DashboardView:
@@ -107,7 +102,7 @@ class DashboardView:
             "period": {"start": first.isoformat(), "end": last.isoformat()},
             "as_of": moment.astimezone(UTC).isoformat(),
         }
-        if as_of is None and self._counters_ready(tx):
+        if as_of is None and self._ready(tx, self.year_counts):
             rows = self._counted(tx, school_year, region)
         else:
             rows = self._at_moment(tx, first, last, moment.timestamp(), region)
@@ -117,7 +112,14 @@ class DashboardView:
             duration_rows
         )
         figures.update(stock_figures(stock_rows, today, capacities))
-        figures["weeks"] = self._weeks(tx, first, last, moment.timestamp(), region)
+        if as_of is None and self._ready(tx, self.week_counts):
+            figures["weeks"] = weeks_counted(
+                tx, self.week_counts, first, last, today, region
+            )
+        else:
+            figures["weeks"] = weeks_at(
+                tx, self.status, first, last, moment.timestamp(), region
+            )
         return figures
 
     def settled(self, tx: Tx, moment: datetime) -> bool:
@@ -131,84 +133,21 @@ class DashboardView:
         )
         return row is not None
 
-    # --- the year week by week (either way: from the intervals) -------------------
-
-    def _weeks(
-        self, tx: Tx, first: date, last: date, t: float, region: str | None
-    ) -> list[dict[str, Any]]:
-        """Inflow, outflow and open stock per week up to ``t``, counted by the
-        hour (local days have whole hours) from the status intervals."""
-        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
-        where_region = "" if region is None else " AND region = %s"
-        by_region: tuple[str, ...] = () if region is None else (region,)
-
-        def hour(column: str) -> str:
-            if isinstance(tx, SQLiteTx):
-                return f"CAST(({column} - %s) / 3600 AS INTEGER)"
-            return f"CAST(FLOOR(({column} - %s) / 3600) AS INTEGER)"
-
-        entered_part = (
-            f"SELECT CASE WHEN valid_from < %s THEN -1 ELSE {hour('valid_from')} END"
-            " AS h, COUNT(*), SUM(CASE WHEN valid_from = registered_at"
-            f" THEN 1 ELSE 0 END) FROM {{s}} WHERE {OPEN_SQL} AND valid_to <ENDED>"
-            f" AND valid_from < %s AND valid_from <= %s{where_region} GROUP BY h"
-        )
-        entered = tx.fetchall(
-            entered_part.replace("<ENDED>", "IS NULL")
-            + " UNION ALL "
-            + entered_part.replace("<ENDED>", "> %s"),
-            (
-                *(start, start, end, t, *by_region),
-                *(start, start, start, end, t, *by_region),
-            ),
-            s=self.status,
-        )
-        # (The parameters follow the text: the hour's start comes before the
-        # condition on valid_to in the second part.)
-        left = tx.fetchall(
-            f"SELECT {hour('valid_to')} AS h, COUNT(*) FROM {{s}}"
-            f" WHERE {OPEN_SQL} AND valid_to IS NOT NULL AND valid_to > %s"
-            f" AND valid_to < %s AND valid_to <= %s{where_region} GROUP BY h",
-            (start, start, end, t, *by_region),
-            s=self.status,
-        )
-        endings = ", ".join(f"'{s}'" for s in ENDINGS)
-        ended = tx.fetchall(
-            f"SELECT status, {hour('valid_from')} AS h, COUNT(*) FROM {{s}}"
-            f" WHERE status IN ({endings}) AND valid_from >= %s AND valid_from < %s"
-            f" AND valid_from <= %s{where_region} GROUP BY status, h",
-            (start, start, end, t, *by_region),
-            s=self.status,
-        )
-
-        starts = [
-            round((_local_midnight(monday) - start) / 3600)
-            for monday, _ in year_weeks(first, last)
-        ]
-        return week_figures(
-            first,
-            last,
-            local_date(datetime.fromtimestamp(t, UTC)),
-            starts,
-            entered,
-            left,
-            ended,
-        )
-
     # --- now: the counters ------------------------------------------------------------
 
-    def _counters_ready(self, tx: Tx) -> bool:
-        """Whether this version's counters exist (they are made and filled in
-        one transaction, when a worker first runs the version): until then the
-        figures now are counted from the intervals. (A catalogue lookup: a
-        fraction of a millisecond.)"""
+    @staticmethod
+    def _ready(tx: Tx, table: str) -> bool:
+        """Whether this version's counters ``table`` exists (counters are made
+        and filled in one transaction, when a worker first runs the version):
+        until then the figures now are counted from the intervals. (A catalogue
+        lookup: a fraction of a millisecond.)"""
         if isinstance(tx, SQLiteTx):
             row = tx.fetchone(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s",
-                (self.year_counts,),
+                (table,),
             )
         else:
-            row = tx.fetchone("SELECT to_regclass(%s)", (self.year_counts,))
+            row = tx.fetchone("SELECT to_regclass(%s)", (table,))
         return row is not None and row[0] is not None
 
     def _counted(self, tx: Tx, school_year: str, region: str | None) -> Parts:
@@ -252,7 +191,7 @@ class DashboardView:
         self, tx: Tx, first: date, last: date, t: float, region: str | None
     ) -> Parts:
         """What the figures are made of, as they stood at ``t``."""
-        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
+        start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
         where_region = "" if region is None else " AND region = %s"
         by_region: tuple[str, ...] = () if region is None else (region,)
         year = (start, end, t)

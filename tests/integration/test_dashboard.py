@@ -775,6 +775,7 @@ def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
                 tables.year_counts,
                 tables.duration_counts,
                 tables.stock_counts,
+                tables.week_counts,
             )
         )
     assert counters > 0
@@ -787,6 +788,7 @@ def counters(read_db: Database, view: DashboardView) -> dict[str, list[Any]]:
         "dashboard_year_tallies": view.year_counts,
         "dashboard_duration_counts": view.duration_counts,
         "dashboard_stock_counts": view.stock_counts,
+        "dashboard_week_counts": view.week_counts,
     }
     with read_db.reading() as tx:
         return {
@@ -798,7 +800,12 @@ def counters(read_db: Database, view: DashboardView) -> dict[str, list[Any]]:
 def drop_counters(read_db: Database, view: DashboardView) -> None:
     """Back to a version built before the counters existed."""
     with read_db.transaction() as tx:
-        for table in (view.year_counts, view.duration_counts, view.stock_counts):
+        for table in (
+            view.year_counts,
+            view.duration_counts,
+            view.stock_counts,
+            view.week_counts,
+        ):
             tx.execute("DROP TABLE {t}", t=table)
 
 
@@ -817,10 +824,14 @@ def test_the_counters_hold_what_the_case_rows_count_however_events_are_batched(
     with year.read_db.reading() as tx:
         rows = tx.fetchall(f"SELECT {', '.join(CASE_COLUMNS)} FROM {{c}}", c=view.cases)
     expected = count_keys(dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
+    weeks = held.pop("dashboard_week_counts")
     assert held == {
         base: sorted((*key, n) for (b, key), n in expected.items() if b == base)
         for base in held
     }
+    # The week counters: what the intervals count, however batched.
+    assert weeks
+    assert weeks == counters(year.read_db, view)["dashboard_week_counts"]
     # (Closings and reopenings took counters down to 0: none is left at 0.)
     assert all(row[-1] > 0 for rows in held.values() for row in rows)
 
@@ -939,3 +950,14 @@ def test_a_moment_is_settled_once_a_case_registered_well_after_it_is_in(
         assert view.settled(tx, last - timedelta(minutes=6))
         assert not view.settled(tx, last - timedelta(minutes=4))
         assert not view.settled(tx, NOW)
+
+
+def test_the_weeks_now_summed_from_the_week_counters_are_those_of_the_intervals(
+    year: Year,
+) -> None:
+    for school_year in ("2025-2026", "2026-2027", "2027-2028"):
+        for region in (None, UT, NH, GE):
+            options: dict[str, Any] = {"school_year": school_year, "region": region}
+            now = year.figures(**options)["weeks"]
+            assert now == year.figures(as_of=NOW, **options)["weeks"]
+    assert any(w["registered"] for w in year.figures()["weeks"])
