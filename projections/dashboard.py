@@ -55,19 +55,22 @@ from projections.dashboard_tables import (
     FIXED,
     INTERVAL_COLUMNS,
     INTERVAL_VALUES,
+    RULES,
     STATE,
     TABLES,
     CounterKey,
     Row,
     add_counts,
     count_existing_cases,
-    count_existing_weeks,
     count_keys,
     create_tables,
+)
+from projections.dashboard_view import DashboardView
+from projections.dashboard_weeks import (
+    count_existing_weeks,
     ended_weeks,
     interval_weeks,
 )
-from projections.dashboard_view import DashboardView
 from storage.db import Database, SQLiteTx, Tx
 
 # The events whose case's row a batch reads up front.
@@ -151,7 +154,9 @@ class DashboardProjection(Projection):
     def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
         """Every row in a fixed order (the counters by their whole key)."""
         for base in self.tables:
-            order = ", ".join(COUNTER_KEYS.get(base, ("1", "2")))
+            order = ", ".join(
+                COUNTER_KEYS.get(base, ("1",) if base == RULES else ("1", "2"))
+            )
             for row in tx.fetchall(
                 f"SELECT * FROM {{t}} ORDER BY {order}", t=self.table(base)
             ):

@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+from domain.calendar import WorkingDayCalendar
 from domain.values import Category, Status
 from domain.zone import local_date
-from projections.figures import ENDINGS, OPEN, school_year_bounds, school_year_of
+from projections.figures import OPEN, school_year_of
 from storage.db import Tx
 
 TABLES = (
@@ -23,6 +24,7 @@ TABLES = (
     "dashboard_duration_counts",
     "dashboard_stock_counts",
     "dashboard_week_counts",
+    "dashboard_counter_rules",
 )
 
 # The facts fixed at registration, copied into every status interval.
@@ -95,8 +97,18 @@ YEAR_COLUMNS = (
     *("region", "sector", "category", "requester_role", "service"),
     *("status", "outcome", "education_status"),
 )
-# Every case has a year counter: empty beside case rows means never counted.
-COUNTED = "dashboard_year_tallies"
+# The counters a case's row gives (``counter_keys``) changed with these rules;
+# a version counted by other rules is counted again from its case rows.
+COUNTER_RULES = 2
+RULES = "dashboard_counter_rules"
+# The counters made from the case rows (the week counters come from the
+# intervals).
+FROM_CASES = (
+    "dashboard_year_tallies",
+    "dashboard_duration_counts",
+    "dashboard_stock_counts",
+)
+CALENDAR = WorkingDayCalendar()
 
 # Written out (not as parameters) so that the partial indexes apply.
 OPEN_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
@@ -108,6 +120,8 @@ CounterKey = tuple[str, tuple[Any, ...]]
 CLOSED = str(Status.CLOSED)
 AWAITING_ASSIGNMENT = str(Status.AWAITING_ASSIGNMENT)
 THUISZITTER = str(Category.THUISZITTER)
+# The durations' milestone of working days from assignment to first contact.
+ASSIGNED_TO_CONTACT = "assignment_to_first_contact"
 
 
 def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
@@ -188,6 +202,9 @@ def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
             t=table,
             i=name,
         )
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS {t} (rules INTEGER PRIMARY KEY)", t=tables[RULES]
+    )
     for base, key in COUNTER_KEYS.items():
         tx.execute(
             "CREATE TABLE IF NOT EXISTS {t} ("
@@ -233,18 +250,40 @@ def counter_keys(row: Row) -> list[CounterKey]:
                 (year, region, "first_contact", "", row["days_to_first_contact"]),
             )
         )
+        if row["first_assigned_at"] is not None:
+            worked = working_days_to_contact(
+                row["registered_on"], row["days_to_assignment"], row["first_contact_on"]
+            )
+            keys.append((durations, (year, region, ASSIGNED_TO_CONTACT, "", worked)))
     if status == CLOSED:
         keys.append((durations, (year, region, "closing", "", row["days_to_closing"])))
     if status in OPEN:
         stock = "dashboard_stock_counts"
+        at_home = row["category"] == THUISZITTER or row["at_home_since"] is not None
         if status == AWAITING_ASSIGNMENT:
             since = local_date(datetime.fromtimestamp(row["status_since"], UTC))
             keys.append((stock, (year, region, "queue", since.isoformat())))
-        if row["category"] == THUISZITTER or row["at_home_since"] is not None:
+            if at_home:
+                keys.append((stock, (year, region, "queue_home", since.isoformat())))
+        if at_home:
             keys.append((stock, (year, region, "home", row["at_home_since"] or "")))
         if row["consultant_id"] is not None:
             keys.append((stock, (year, region, "consultant", row["consultant_id"])))
     return keys
+
+
+def working_days_to_contact(
+    registered_on: str, days_to_assignment: int, first_contact_on: str
+) -> int:
+    """Working days from the first assignment's day to the first contact's
+    (the first-contact clock's measure, domain.deadlines; suspensions are not
+    taken off): 0 on the same day (or before it)."""
+    assigned_on = date.fromisoformat(registered_on) + timedelta(
+        days=int(days_to_assignment)
+    )
+    return CALENDAR.working_days_between(
+        assigned_on, date.fromisoformat(first_contact_on)
+    )
 
 
 def count_keys(rows: Iterable[Row]) -> Counter[CounterKey]:
@@ -277,68 +316,20 @@ def add_counts(tx: Tx, tables: Mapping[str, str], change: Counter[CounterKey]) -
         )
 
 
-def week_of(moment: float) -> str:
-    """The week of ``year_weeks`` a moment fell in, by its first day: the
-    Monday before, or 1 August when the school year began later that week."""
-    day = local_date(datetime.fromtimestamp(moment, UTC))
-    first, _ = school_year_bounds(school_year_of(day))
-    return max(day - timedelta(days=day.weekday()), first).isoformat()
-
-
-def interval_weeks(
-    region: str, status: str, valid_from: float, registered: bool
-) -> list[CounterKey]:
-    """The week counters an interval adds one to as it begins."""
-    week = week_of(valid_from)
-    if status in OPEN:
-        keys = [(WEEKS, (week, region, "entered"))]
-        if registered:
-            keys.append((WEEKS, (week, region, "registered")))
-        return keys
-    return [(WEEKS, (week, region, status))] if status in ENDINGS else []
-
-
-def ended_weeks(region: str, status: str, valid_to: float) -> list[CounterKey]:
-    """The week counters an interval adds one to as it ends."""
-    return [(WEEKS, (week_of(valid_to), region, "left"))] if status in OPEN else []
-
-
-def count_existing_weeks(tx: Tx, tables: Mapping[str, str]) -> None:
-    """Fill an empty week counters table from the status intervals, when a
-    version built before it gains it (as ``count_existing_cases``)."""
-    if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=tables[WEEKS]):
-        return
-    status = tables["dashboard_status"]
-    after: tuple[str, int] = ("", -1)
-    while True:
-        rows = tx.fetchall(
-            "SELECT case_id, version, region, status, valid_from, valid_to,"
-            " registered_at FROM {t} WHERE case_id > %s"
-            " OR (case_id = %s AND version > %s)"
-            " ORDER BY case_id, version LIMIT 20000",
-            (after[0], after[0], after[1]),
-            t=status,
-        )
-        if not rows:
-            return
-        change: Counter[CounterKey] = Counter()
-        for _, _, region, state, begun, ended, registered_at in rows:
-            change.update(interval_weeks(region, state, begun, begun == registered_at))
-            if ended is not None:
-                change.update(ended_weeks(region, state, ended))
-        add_counts(tx, tables, change)
-        after = (rows[-1][0], rows[-1][1])
-
-
 def count_existing_cases(tx: Tx, tables: Mapping[str, str]) -> None:
-    """Fill empty counters from the case rows, when a version built before
-    the counters existed gains them (every case holds a year counter, so
-    empty counters beside case rows can only mean that). A chunk of cases
-    at a time; the runner holds the read model's set-up lock meanwhile.
-    Runners of the code before the counters must have stopped: cases they
-    change later would not be counted."""
-    if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=tables[COUNTED]):
+    """Count the case rows again when this version's counters were counted by
+    other rules (``COUNTER_RULES``) or not at all: a version built before the
+    counters, or before the rules changed, gains them when a worker first runs
+    it. A chunk of cases at a time; the runner holds the read model's set-up
+    lock meanwhile. Runners of the code before must have stopped: cases they
+    change later would be counted by the old rules."""
+    rules = tx.fetchone("SELECT rules FROM {t}", t=tables[RULES])
+    if rules is not None and int(rules[0]) == COUNTER_RULES:
         return
+    tx.execute("DELETE FROM {t}", t=tables[RULES])
+    tx.execute("INSERT INTO {t} (rules) VALUES (%s)", (COUNTER_RULES,), t=tables[RULES])
+    for base in FROM_CASES:
+        tx.execute("DELETE FROM {t}", t=tables[base])
     cases = tables["dashboard_cases"]
     after = ""
     while True:

@@ -14,7 +14,13 @@ from typing import Any
 from domain.values import Category
 from domain.zone import local_date
 from projections.base import versioned_tables
-from projections.dashboard_tables import OPEN_SQL, TABLES, YEAR_COLUMNS
+from projections.dashboard_tables import (
+    ASSIGNED_TO_CONTACT,
+    OPEN_SQL,
+    TABLES,
+    YEAR_COLUMNS,
+    working_days_to_contact,
+)
 from projections.dashboard_weeks import local_midnight, weeks_at, weeks_counted
 from projections.figures import (
     duration_figures,
@@ -26,6 +32,8 @@ from storage.db import SQLiteTx, Tx
 
 AT_MOMENT = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
 IN_YEAR = "registered_at >= %s AND registered_at < %s AND registered_at <= %s"
+# The stock's kinds counted by region and day (the queue, the thuiszitters in it).
+BY_REGION = "kind IN ('queue', 'queue_home')"
 # A registration this long after a moment shows the read model has passed it
 # (far longer than any transaction that records an event takes).
 SETTLED_AFTER_SECONDS = 300
@@ -60,6 +68,7 @@ class DashboardView:
         self.duration_counts = tables["dashboard_duration_counts"]
         self.stock_counts = tables["dashboard_stock_counts"]
         self.week_counts = tables["dashboard_week_counts"]
+        self.counter_rules = tables["dashboard_counter_rules"]
 
     @classmethod
     def of(cls, version: int) -> DashboardView:
@@ -171,11 +180,11 @@ class DashboardView:
         )
         # The stock: open cases registered up to the year's end.
         stock_rows = tx.fetchall(
-            "SELECT kind, CASE WHEN kind = 'queue' THEN region ELSE item END,"
-            " CASE WHEN kind = 'queue' THEN item END, SUM(n) FROM {t}"
+            f"SELECT kind, CASE WHEN {BY_REGION} THEN region ELSE item END,"
+            f" CASE WHEN {BY_REGION} THEN item END, SUM(n) FROM {{t}}"
             f" WHERE school_year <= %s{where_region}"
-            " GROUP BY kind, CASE WHEN kind = 'queue' THEN region ELSE item END,"
-            " CASE WHEN kind = 'queue' THEN item END",
+            f" GROUP BY kind, CASE WHEN {BY_REGION} THEN region ELSE item END,"
+            f" CASE WHEN {BY_REGION} THEN item END",
             (school_year, *by_region),
             t=self.stock_counts,
         )
@@ -253,7 +262,21 @@ class DashboardView:
         for _ in range(3):
             params += [*year, t, *by_region]
         params += [*year, t, t, *by_region]
-        return tx.fetchall(sql, params, c=self.cases, s=self.status)
+        rows = tx.fetchall(sql, params, c=self.cases, s=self.status)
+        # Working days from assignment to first contact: by the days they fell.
+        pairs = tx.fetchall(
+            "SELECT registered_on, days_to_assignment, first_contact_on, COUNT(*)"
+            f" FROM {{c}} WHERE {IN_YEAR} AND first_assigned_at <= %s"
+            f" AND first_contact_at <= %s{where_region}"
+            " GROUP BY registered_on, days_to_assignment, first_contact_on",
+            (*year, t, t, *by_region),
+            c=self.cases,
+        )
+        worked: Counter[int] = Counter()
+        for registered_on, days, contact_on, n in pairs:
+            worked[working_days_to_contact(registered_on, days, contact_on)] += int(n)
+        rows += [(ASSIGNED_TO_CONTACT, None, w, n) for w, n in worked.items()]
+        return rows
 
     def _stock_at(
         self,
@@ -283,6 +306,10 @@ class DashboardView:
             + part.replace("<ENDED>", "> %s")
             + ") SELECT 'queue', region, valid_from_on, COUNT(*) FROM stock"
             " WHERE status = 'awaiting_assignment' GROUP BY region, valid_from_on"
+            " UNION ALL SELECT 'queue_home', region, valid_from_on, COUNT(*)"
+            " FROM stock WHERE status = 'awaiting_assignment'"
+            " AND (category = %s OR at_home_since IS NOT NULL)"
+            " GROUP BY region, valid_from_on"
             " UNION ALL SELECT 'home', at_home_since, NULL, COUNT(*) FROM stock"
             " WHERE category = %s OR at_home_since IS NOT NULL GROUP BY at_home_since"
             " UNION ALL SELECT 'consultant', consultant_id, NULL, COUNT(*) FROM stock"
@@ -290,6 +317,7 @@ class DashboardView:
             (
                 *(t, end, *by_region),
                 *(t, t, end, *by_region),
+                str(Category.THUISZITTER),
                 str(Category.THUISZITTER),
             ),
             s=self.status,

@@ -1,17 +1,85 @@
-"""The dashboard's year week by week: inflow, outflow and open stock per week,
-now summed from the week counters, as of a moment counted from the status
+"""The dashboard's year week by week: the week counters the projection keeps (and
+fills for a version built before them), and inflow, outflow and open stock per
+week, now summed from the week counters, as of a moment counted from the status
 intervals (``projections.dashboard_view`` asks; ``projections.figures.week_figures``
 makes the figures of either)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from domain.zone import AMSTERDAM, local_date
-from projections.dashboard_tables import OPEN_SQL
-from projections.figures import ENDINGS, week_figures, year_weeks
+from projections.dashboard_tables import (
+    OPEN_SQL,
+    WEEKS,
+    CounterKey,
+    add_counts,
+)
+from projections.figures import (
+    ENDINGS,
+    OPEN,
+    school_year_bounds,
+    school_year_of,
+    week_figures,
+    year_weeks,
+)
 from storage.db import SQLiteTx, Tx
+
+
+def week_of(moment: float) -> str:
+    """The week of ``year_weeks`` a moment fell in, by its first day: the
+    Monday before, or 1 August when the school year began later that week."""
+    day = local_date(datetime.fromtimestamp(moment, UTC))
+    first, _ = school_year_bounds(school_year_of(day))
+    return max(day - timedelta(days=day.weekday()), first).isoformat()
+
+
+def interval_weeks(
+    region: str, status: str, valid_from: float, registered: bool
+) -> list[CounterKey]:
+    """The week counters an interval adds one to as it begins."""
+    week = week_of(valid_from)
+    if status in OPEN:
+        keys = [(WEEKS, (week, region, "entered"))]
+        if registered:
+            keys.append((WEEKS, (week, region, "registered")))
+        return keys
+    return [(WEEKS, (week, region, status))] if status in ENDINGS else []
+
+
+def ended_weeks(region: str, status: str, valid_to: float) -> list[CounterKey]:
+    """The week counters an interval adds one to as it ends."""
+    return [(WEEKS, (week_of(valid_to), region, "left"))] if status in OPEN else []
+
+
+def count_existing_weeks(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Fill an empty week counters table from the status intervals, when a
+    version built before it gains it (as ``count_existing_cases``)."""
+    if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=tables[WEEKS]):
+        return
+    status = tables["dashboard_status"]
+    after: tuple[str, int] = ("", -1)
+    while True:
+        rows = tx.fetchall(
+            "SELECT case_id, version, region, status, valid_from, valid_to,"
+            " registered_at FROM {t} WHERE case_id > %s"
+            " OR (case_id = %s AND version > %s)"
+            " ORDER BY case_id, version LIMIT 20000",
+            (after[0], after[0], after[1]),
+            t=status,
+        )
+        if not rows:
+            return
+        change: Counter[CounterKey] = Counter()
+        for _, _, region, state, begun, ended, registered_at in rows:
+            change.update(interval_weeks(region, state, begun, begun == registered_at))
+            if ended is not None:
+                change.update(ended_weeks(region, state, ended))
+        add_counts(tx, tables, change)
+        after = (rows[-1][0], rows[-1][1])
 
 
 def local_midnight(day: date) -> float:

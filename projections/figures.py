@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from domain.deadlines import THUISZITTER_MONTHS, add_months
+from domain.deadlines import FIRST_CONTACT_WORKING_DAYS, THUISZITTER_MONTHS, add_months
 from domain.values import (
     OPEN_STATUSES,
     Category,
@@ -137,14 +137,25 @@ def duration_figures(
     """Durations as histograms (few distinct values, so percentiles are exact):
     rows of milestone, intake decision, days and how many cases."""
     histograms: dict[str, Counter[int]] = {k: Counter() for k in MILESTONES}
+    worked: Counter[int] = Counter()
     decisions: Counter[str | None] = Counter()
     for kind, decision, days, n in rows:
+        if kind == "assignment_to_first_contact":
+            worked[int(days)] += int(n)
+            continue
         histograms[str(kind)][int(days)] += int(n)
         if kind == "intake":
             decisions[decision] += int(n)
     durations = {
         f"to_{kind}": duration_summary(histogram)
         for kind, histogram in histograms.items()
+    }
+    durations["first_contact_after_assignment"] = {
+        **duration_summary(worked),
+        "unit": "working_days",
+        "within_norm": sum(
+            n for days, n in worked.items() if days <= FIRST_CONTACT_WORKING_DAYS
+        ),
     }
     return durations, _tally((str(d) for d in IntakeDecision), decisions)
 
@@ -154,9 +165,11 @@ def stock_figures(
     today: date,
     capacities: Mapping[str, int] | None,
 ) -> dict[str, Any]:
-    """The open cases: rows of ('queue', region, since, n), ('home', at home
-    since, None, n) and ('consultant', consultant id, None, n)."""
+    """The open cases: rows of ('queue', region, since, n), ('queue_home',
+    region, since, n) (the thuiszitters among them), ('home', at home since,
+    None, n) and ('consultant', consultant id, None, n)."""
     queues: dict[str, Counter[int]] = {}
+    home_queues: dict[str, Counter[int]] = {}
     at_home: Counter[int] = Counter()
     thuiszitters = past_mark = 0
     per_consultant: dict[str, int] = {}
@@ -164,9 +177,10 @@ def stock_figures(
         n = int(n)
         if not n:
             continue
-        if kind == "queue":
+        if kind in ("queue", "queue_home"):
             waited = max(0, (today - date.fromisoformat(since)).days)
-            queues.setdefault(str(key), Counter())[waited] += n
+            chosen = queues if kind == "queue" else home_queues
+            chosen.setdefault(str(key), Counter())[waited] += n
         elif kind == "home":
             thuiszitters += n
             if key is not None:
@@ -178,7 +192,13 @@ def stock_figures(
             per_consultant[str(key)] = n
     everyone: Counter[int] = sum(queues.values(), Counter())
     return {
-        "waiting_queue": {r: _queue_summary(queues[r]) for r in sorted(queues)},
+        "waiting_queue": {
+            r: {
+                **_queue_summary(queues[r]),
+                "thuiszitters": _queue_summary(home_queues.get(r, Counter())),
+            }
+            for r in sorted(queues)
+        },
         "waiting_total": _queue_summary(everyone),
         "thuiszitters": {
             "count": thuiszitters,

@@ -387,6 +387,19 @@ def nonzero(counts: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v}
 
 
+def calendar_days(figures: dict[str, Any]) -> dict[str, Any]:
+    """The durations in calendar days from registration."""
+    return {k: v for k, v in figures["durations"].items() if k.startswith("to_")}
+
+
+def queues(figures: dict[str, Any]) -> dict[str, Any]:
+    """The waiting queue per region, its thuiszitters aside."""
+    return {
+        region: {k: v for k, v in queue.items() if k != "thuiszitters"}
+        for region, queue in figures["waiting_queue"].items()
+    }
+
+
 def per_consultant(figures: dict[str, Any]) -> dict[str, int]:
     return {c["consultant_id"]: c["open"] for c in figures["open_per_consultant"]}
 
@@ -463,7 +476,7 @@ def test_the_school_year_now_counts_each_case_in_its_current_state(
 def test_the_durations_now_are_median_and_p90_of_calendar_days(year: Year) -> None:
     f = year.figures()
 
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         # 7 7 14 14 14 21 28 28 28 42 (A B C D E F H I J M)
         "to_intake": {"count": 10, "median_days": 17.5, "p90_days": 29.4},
         # 9 9 21 32 35 35 (A B C E I M; the first assignment, not M's second)
@@ -478,7 +491,7 @@ def test_the_durations_now_are_median_and_p90_of_calendar_days(year: Year) -> No
 def test_the_stock_now_queue_thuiszitters_and_consultants(year: Year) -> None:
     f = year.figures()
 
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 1, "oldest_days": 105, "median_days": 105.0},
         "utrecht": {"count": 1, "oldest_days": 48, "median_days": 48.0},
     }
@@ -502,6 +515,51 @@ def test_the_stock_now_queue_thuiszitters_and_consultants(year: Year) -> None:
         "open": 2,
         "capacity": None,
     }
+
+
+def test_first_contact_is_measured_in_working_days_from_assignment_too(
+    year: Year,
+) -> None:
+    # A Mon 7 -> Wed 9 September: 2; B Thu 10 -> Fri 11: 1; C Tue 20 -> Thu 22
+    # October: 2; E Mon 2 -> Tue 3 November: 1. All within the 5 working days.
+    expected = {
+        "count": 4,
+        "median_days": 1.5,
+        "p90_days": 2.0,
+        "unit": "working_days",
+        "within_norm": 4,
+    }
+    assert year.figures()["durations"]["first_contact_after_assignment"] == expected
+    assert (
+        year.figures(as_of=NOW)["durations"]["first_contact_after_assignment"]
+        == expected
+    )
+    october = year.figures(as_of=MID_OCTOBER)["durations"]
+    assert october["first_contact_after_assignment"] == {
+        "count": 2,
+        "median_days": 1.5,
+        "p90_days": 1.9,
+        "unit": "working_days",
+        "within_norm": 2,
+    }
+
+
+def test_the_queue_of_each_region_counts_its_thuiszitters_first(year: Year) -> None:
+    # H (a thuiszitter) waits in Noord-Holland; J in Utrecht is none.
+    for f in (year.figures(), year.figures(as_of=NOW)):
+        assert f["waiting_queue"]["noord-holland"]["thuiszitters"] == {
+            "count": 1,
+            "oldest_days": 105,
+            "median_days": 105.0,
+        }
+        assert f["waiting_queue"]["utrecht"]["thuiszitters"] == {
+            "count": 0,
+            "oldest_days": None,
+            "median_days": None,
+        }
+    reopened = year.figures(as_of=AFTER_REOPENING)["waiting_queue"]
+    assert reopened["noord-holland"]["thuiszitters"]["oldest_days"] == 57
+    assert reopened["gelderland"]["thuiszitters"]["count"] == 0
 
 
 def test_capacities_from_another_read_model_are_shown_beside_the_open_cases(
@@ -545,14 +603,14 @@ def test_mid_october_shows_only_what_was_known_then(year: Year) -> None:
     }
     assert nonzero(f["intake_outcomes"]) == {"admissible": 3, "not_admissible": 1}
     assert nonzero(f["outcomes"]) == {}
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         "to_intake": {"count": 4, "median_days": 14.0, "p90_days": 23.8},
         "to_assignment": {"count": 2, "median_days": 15.0, "p90_days": 19.8},
         "to_first_contact": {"count": 2, "median_days": 16.5, "p90_days": 21.7},
         "to_closing": {"count": 0, "median_days": None, "p90_days": None},
     }
     # X0 has waited since 27 July (80 days), C since 13 October (2 days).
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 2, "oldest_days": 80, "median_days": 41.0},
     }
     assert f["thuiszitters"] == {
@@ -588,14 +646,14 @@ def test_before_christmas_shows_the_closing_then_in_force(year: Year) -> None:
         "attending": 1,
         "partially_attending": 1,
     }
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         "to_intake": {"count": 8, "median_days": 17.5, "p90_days": 28.0},
         "to_assignment": {"count": 5, "median_days": 32.0, "p90_days": 35.0},
         "to_first_contact": {"count": 4, "median_days": 28.0, "p90_days": 35.8},
         # A 63, E 74 (its first closing, the one in force then)
         "to_closing": {"count": 2, "median_days": 68.5, "p90_days": 72.9},
     }
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 1, "oldest_days": 34, "median_days": 34.0},
     }
     assert f["thuiszitters"] == {
@@ -610,7 +668,7 @@ def test_before_christmas_shows_the_closing_then_in_force(year: Year) -> None:
 def test_a_reopened_case_joins_the_queue_of_its_region(year: Year) -> None:
     f = year.figures(as_of=AFTER_REOPENING)
 
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "gelderland": {"count": 1, "oldest_days": 1, "median_days": 1.0},  # E
         "noord-holland": {"count": 1, "oldest_days": 57, "median_days": 57.0},  # H
         "utrecht": {"count": 1, "oldest_days": 0, "median_days": 0.0},  # J
@@ -664,13 +722,13 @@ def test_the_region_filter_narrows_every_figure(year: Year) -> None:
     }
     assert nonzero(f["intake_outcomes"]) == {"admissible": 5, "referred": 1}
     assert nonzero(f["outcomes"]) == {"placed_at_school": 1, "back_at_school": 1}
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         "to_intake": {"count": 6, "median_days": 17.5, "p90_days": 35.0},
         "to_assignment": {"count": 4, "median_days": 15.0, "p90_days": 30.8},
         "to_first_contact": {"count": 2, "median_days": 16.5, "p90_days": 21.7},
         "to_closing": {"count": 2, "median_days": 104.5, "p90_days": 137.7},
     }
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "utrecht": {"count": 1, "oldest_days": 48, "median_days": 48.0},
     }
     assert f["thuiszitters"] == {
@@ -693,6 +751,15 @@ def test_cases_of_other_school_years_do_not_count(year: Year) -> None:
         "to_assignment": {"count": 2, "median_days": 50.0, "p90_days": 82.8},
         "to_first_contact": {"count": 2, "median_days": 51.0, "p90_days": 83.8},
         "to_closing": {"count": 1, "median_days": 57.0, "p90_days": 57.0},
+        # X1 Wed 13 -> Thu 14 May, Ascension Day: 0 working days; X0 Mon 19 ->
+        # Tue 20 October: 1.
+        "first_contact_after_assignment": {
+            "count": 2,
+            "median_days": 0.5,
+            "p90_days": 0.9,
+            "unit": "working_days",
+            "within_norm": 2,
+        },
     }
     # The stock of that year: what is still open of it (X0), nothing of 2026-2027.
     assert earlier["waiting_queue"] == {}
@@ -707,7 +774,7 @@ def test_the_end_of_the_year_before_shows_its_queue(year: Year) -> None:
     )
 
     assert nonzero(f["by_status"]) == {"awaiting_assignment": 1, "closed": 1}
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 1, "oldest_days": 4, "median_days": 4.0},
     }
 
@@ -776,6 +843,7 @@ def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
                 tables.duration_counts,
                 tables.stock_counts,
                 tables.week_counts,
+                tables.counter_rules,
             )
         )
     assert counters > 0
@@ -805,6 +873,7 @@ def drop_counters(read_db: Database, view: DashboardView) -> None:
             view.duration_counts,
             view.stock_counts,
             view.week_counts,
+            view.counter_rules,
         ):
             tx.execute("DROP TABLE {t}", t=table)
 
