@@ -24,6 +24,12 @@ from storage.db import Database
 NOT_KEPT = (
     "the deadline clocks are kept for the present only; ask without as_of for them"
 )
+REFERRALS_PARTIAL = (
+    "the referral destinations count only the intake decisions since the dashboard"
+    " read model gained them; rebuild it"
+    " (dossier projections rebuild dashboard --no-compare)"
+    " to count them all"
+)
 
 # The figures as of a past moment the read model has passed cannot change: the
 # latest few are kept, per database, by (version, school year, region, moment).
@@ -102,14 +108,16 @@ def dashboard_figures(
         "intake_days": container.service.intake_norm_weeks * 7,
         "first_contact_working_days_after_assignment": FIRST_CONTACT_WORKING_DAYS,
     }
+    if not figures["referrals_complete"]:
+        figures.setdefault("not_available", {})["referrals"] = REFERRALS_PARTIAL
     if as_of is not None:
         # The deadline clocks are kept as they stand now, not with their past:
         # said in the answer rather than left out without a word.
         figures["deadlines"] = None
         figures["deadlines_to_watch"] = None
-        figures["not_available"] = {
-            name: NOT_KEPT for name in ("deadlines", "deadlines_to_watch")
-        }
+        figures.setdefault("not_available", {}).update(
+            dict.fromkeys(("deadlines", "deadlines_to_watch"), NOT_KEPT)
+        )
     else:
         deadlines, _ = serving_view(container, DeadlinesProjection, None)
         with container.db.reading() as tx:

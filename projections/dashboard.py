@@ -212,6 +212,9 @@ class DashboardProjection(Projection):
         at = event.timestamp.timestamp()
         columns: dict[str, Any] = {
             "intake_decision": str(decision),
+            "referred_to": None
+            if event.referred_to is None
+            else str(event.referred_to),
             "intake_at": at,
             "days_to_intake": self._days(row, local_date(event.timestamp)),
         }

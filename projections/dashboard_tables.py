@@ -15,7 +15,7 @@ from domain.calendar import WorkingDayCalendar
 from domain.values import Category, Status
 from domain.zone import local_date
 from projections.figures import OPEN, school_year_of
-from storage.db import Tx
+from storage.db import SQLiteTx, Tx
 
 TABLES = (
     "dashboard_cases",
@@ -43,6 +43,7 @@ CASE_COLUMNS = (
     "registered_on",
     *FIXED,
     "intake_decision",
+    "referred_to",
     "intake_at",
     "days_to_intake",
     "first_assigned_at",
@@ -99,7 +100,7 @@ YEAR_COLUMNS = (
 )
 # The counters a case's row gives (``counter_keys``) changed with these rules;
 # a version counted by other rules is counted again from its case rows.
-COUNTER_RULES = 2
+COUNTER_RULES = 3
 RULES = "dashboard_counter_rules"
 # The counters made from the case rows (the week counters come from the
 # intervals).
@@ -144,9 +145,10 @@ def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
         " reopenings INTEGER NOT NULL DEFAULT 0,"
         " consultant_id TEXT, status TEXT NOT NULL,"
         " status_before_suspension TEXT,"
-        " status_since DOUBLE PRECISION NOT NULL)",
+        " status_since DOUBLE PRECISION NOT NULL, referred_to TEXT)",
         t=cases,
     )
+    _add_referrals(tx, tables)
     tx.execute(
         "CREATE TABLE IF NOT EXISTS {t} ("
         " case_id TEXT NOT NULL, version INTEGER NOT NULL,"
@@ -202,9 +204,6 @@ def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
             t=table,
             i=name,
         )
-    tx.execute(
-        "CREATE TABLE IF NOT EXISTS {t} (rules INTEGER PRIMARY KEY)", t=tables[RULES]
-    )
     for base, key in COUNTER_KEYS.items():
         tx.execute(
             "CREATE TABLE IF NOT EXISTS {t} ("
@@ -213,6 +212,68 @@ def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
             + f" n INTEGER NOT NULL, PRIMARY KEY ({', '.join(key)}))",
             t=tables[base],
         )
+
+
+def _add_referrals(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Give a version built before the referral destinations their column
+    (NULL for the cases it already holds: their destinations take a rebuild,
+    ``referrals_complete`` says which). The rules table records once, as the
+    version gains it, whether its cases table had the column from the start."""
+    cases, rules = tables["dashboard_cases"], tables[RULES]
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS {t} (rules INTEGER PRIMARY KEY,"
+        " referrals_complete INTEGER NOT NULL)",
+        t=rules,
+    )
+    if "referred_to" in columns_of(tx, cases):
+        return
+    tx.execute("ALTER TABLE {t} ADD COLUMN referred_to TEXT", t=cases)
+    held = tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=cases) is not None
+    tx.execute("DELETE FROM {t}", t=rules)
+    # (Counted again, with the flag, by count_existing_cases.)
+    tx.execute(
+        "INSERT INTO {t} (rules, referrals_complete) VALUES (0, %s)",
+        (0 if held else 1,),
+        t=rules,
+    )
+
+
+def columns_of(tx: Tx, table: str) -> set[str]:
+    """The names of a table's columns (a catalogue lookup)."""
+    if isinstance(tx, SQLiteTx):
+        return {r[1] for r in tx.fetchall("PRAGMA table_info({t})", t=table)}
+    return {
+        r[0]
+        for r in tx.fetchall(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s",
+            (table,),
+        )
+    }
+
+
+def referrals_kept(tx: Tx, tables: Mapping[str, str]) -> tuple[bool, bool]:
+    """Whether this version keeps referral destinations, and whether for every
+    case: a version given the column later says so in its rules table (made
+    with it); a cases table made with the column holds them all."""
+    if "referred_to" not in columns_of(tx, tables["dashboard_cases"]):
+        return False, False
+    if RULES not in tables or not table_exists(tx, tables[RULES]):
+        return True, True
+    row = tx.fetchone("SELECT referrals_complete FROM {t}", t=tables[RULES])
+    return True, row is None or bool(row[0])
+
+
+def table_exists(tx: Tx, table: str) -> bool:
+    """Whether the table exists (a catalogue lookup: a fraction of a ms)."""
+    if isinstance(tx, SQLiteTx):
+        row = tx.fetchone(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s",
+            (table,),
+        )
+    else:
+        row = tx.fetchone("SELECT to_regclass(%s)", (table,))
+    return row is not None and row[0] is not None
 
 
 def counter_keys(row: Row) -> list[CounterKey]:
@@ -239,6 +300,19 @@ def counter_keys(row: Row) -> list[CounterKey]:
                 (year, region, "intake", row["intake_decision"], row["days_to_intake"]),
             )
         )
+        if row["referred_to"]:
+            keys.append(
+                (
+                    durations,
+                    (
+                        year,
+                        region,
+                        "referral",
+                        row["referred_to"],
+                        row["days_to_intake"],
+                    ),
+                )
+            )
     if row["first_assigned_at"] is not None:
         keys.append(
             (durations, (year, region, "assignment", "", row["days_to_assignment"]))
@@ -326,8 +400,14 @@ def count_existing_cases(tx: Tx, tables: Mapping[str, str]) -> None:
     rules = tx.fetchone("SELECT rules FROM {t}", t=tables[RULES])
     if rules is not None and int(rules[0]) == COUNTER_RULES:
         return
-    tx.execute("DELETE FROM {t}", t=tables[RULES])
-    tx.execute("INSERT INTO {t} (rules) VALUES (%s)", (COUNTER_RULES,), t=tables[RULES])
+    if rules is None:
+        tx.execute(
+            "INSERT INTO {t} (rules, referrals_complete) VALUES (%s, 1)",
+            (COUNTER_RULES,),
+            t=tables[RULES],
+        )
+    else:
+        tx.execute("UPDATE {t} SET rules = %s", (COUNTER_RULES,), t=tables[RULES])
     for base in FROM_CASES:
         tx.execute("DELETE FROM {t}", t=tables[base])
     cases = tables["dashboard_cases"]

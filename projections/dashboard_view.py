@@ -19,6 +19,8 @@ from projections.dashboard_tables import (
     OPEN_SQL,
     TABLES,
     YEAR_COLUMNS,
+    referrals_kept,
+    table_exists,
     working_days_to_contact,
 )
 from projections.dashboard_weeks import local_midnight, weeks_at, weeks_counted
@@ -28,7 +30,7 @@ from projections.figures import (
     stock_figures,
     year_figures,
 )
-from storage.db import SQLiteTx, Tx
+from storage.db import Tx
 
 AT_MOMENT = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
 IN_YEAR = "registered_at >= %s AND registered_at < %s AND registered_at <= %s"
@@ -69,6 +71,7 @@ class DashboardView:
         self.stock_counts = tables["dashboard_stock_counts"]
         self.week_counts = tables["dashboard_week_counts"]
         self.counter_rules = tables["dashboard_counter_rules"]
+        self.tables = tables
 
     @classmethod
     def of(cls, version: int) -> DashboardView:
@@ -111,16 +114,19 @@ class DashboardView:
             "period": {"start": first.isoformat(), "end": last.isoformat()},
             "as_of": moment.astimezone(UTC).isoformat(),
         }
+        kept, complete = referrals_kept(tx, self.tables)
         if as_of is None and self._ready(tx, self.year_counts):
             rows = self._counted(tx, school_year, region)
         else:
-            rows = self._at_moment(tx, first, last, moment.timestamp(), region)
+            t = moment.timestamp()
+            rows = self._at_moment(tx, first, last, t, region, referrals=kept)
         tallies, duration_rows, stock_rows = rows
         figures.update(year_figures(tallies))
-        figures["durations"], figures["intake_outcomes"] = duration_figures(
-            duration_rows
-        )
+        durations, outcomes, referrals = duration_figures(duration_rows)
+        figures["durations"], figures["intake_outcomes"] = durations, outcomes
+        figures["referrals"] = referrals
         figures.update(stock_figures(stock_rows, today, capacities))
+        figures["referrals_complete"] = complete
         if as_of is None and self._ready(tx, self.week_counts):
             figures["weeks"] = weeks_counted(
                 tx, self.week_counts, first, last, today, region
@@ -148,16 +154,8 @@ class DashboardView:
     def _ready(tx: Tx, table: str) -> bool:
         """Whether this version's counters ``table`` exists (counters are made
         and filled in one transaction, when a worker first runs the version):
-        until then the figures now are counted from the intervals. (A catalogue
-        lookup: a fraction of a millisecond.)"""
-        if isinstance(tx, SQLiteTx):
-            row = tx.fetchone(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s",
-                (table,),
-            )
-        else:
-            row = tx.fetchone("SELECT to_regclass(%s)", (table,))
-        return row is not None and row[0] is not None
+        until then the figures now are counted from the intervals."""
+        return table_exists(tx, table)
 
     def _counted(self, tx: Tx, school_year: str, region: str | None) -> Parts:
         """What the figures are made of, from the counters."""
@@ -197,7 +195,14 @@ class DashboardView:
     # --- as of a moment: the status intervals -----------------------------------------
 
     def _at_moment(
-        self, tx: Tx, first: date, last: date, t: float, region: str | None
+        self,
+        tx: Tx,
+        first: date,
+        last: date,
+        t: float,
+        region: str | None,
+        *,
+        referrals: bool = True,
     ) -> Parts:
         """What the figures are made of, as they stood at ``t``."""
         start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
@@ -219,7 +224,7 @@ class DashboardView:
                 tallies[column][value] += n
         return (
             tallies,
-            self._durations_at(tx, year, t, where_region, by_region),
+            self._durations_at(tx, year, t, where_region, by_region, referrals),
             self._stock_at(tx, t, end, where_region, by_region),
         )
 
@@ -230,19 +235,32 @@ class DashboardView:
         t: float,
         where_region: str,
         by_region: tuple[str, ...],
+        referrals: bool,
     ) -> list[tuple[Any, ...]]:
-        """Days from registration to each milestone reached by the moment."""
+        """Days from registration to each milestone reached by the moment (and
+        the referrals by destination, when this version keeps them)."""
 
-        def milestone(kind: str, decision: str, days: str, at: str) -> str:
+        def milestone(
+            kind: str, decision: str, days: str, at: str, also: str = ""
+        ) -> str:
             return (
                 f"SELECT '{kind}', {decision}, {days}, COUNT(*) FROM {{c}}"
-                f" WHERE {IN_YEAR} AND {at} <= %s{where_region}"
+                f" WHERE {IN_YEAR} AND {at} <= %s{also}{where_region}"
                 f" GROUP BY {decision + ', ' if decision != 'NULL' else ''}{days}"
             )
 
+        # The referrals by destination (a value of the intake decision).
+        referred = milestone(
+            "referral",
+            "referred_to",
+            "days_to_intake",
+            "intake_at",
+            " AND referred_to IS NOT NULL",
+        )
         sql = " UNION ALL ".join(
             (
                 milestone("intake", "intake_decision", "days_to_intake", "intake_at"),
+                *((referred,) if referrals else ()),
                 milestone(
                     "assignment", "NULL", "days_to_assignment", "first_assigned_at"
                 ),
@@ -259,7 +277,7 @@ class DashboardView:
             )
         )
         params: list[Any] = []
-        for _ in range(3):
+        for _ in range(4 if referrals else 3):
             params += [*year, t, *by_region]
         params += [*year, t, t, *by_region]
         rows = tx.fetchall(sql, params, c=self.cases, s=self.status)

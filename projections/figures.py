@@ -20,6 +20,7 @@ from domain.values import (
     EducationStatus,
     IntakeDecision,
     Outcome,
+    ReferredTo,
     Region,
     RequesterRole,
     Sector,
@@ -133,15 +134,21 @@ def year_figures(tallies: Mapping[str, Counter[str | None]]) -> dict[str, Any]:
 
 def duration_figures(
     rows: Iterable[tuple[Any, ...]],
-) -> tuple[dict[str, Any], dict[str, int]]:
+) -> tuple[dict[str, Any], dict[str, int], dict[str, int]]:
     """Durations as histograms (few distinct values, so percentiles are exact):
-    rows of milestone, intake decision, days and how many cases."""
+    rows of milestone, intake decision (or referral destination), days and how
+    many cases. With them the intake outcomes, and the referrals by
+    destination."""
     histograms: dict[str, Counter[int]] = {k: Counter() for k in MILESTONES}
     worked: Counter[int] = Counter()
     decisions: Counter[str | None] = Counter()
+    referred: Counter[str | None] = Counter()
     for kind, decision, days, n in rows:
         if kind == "assignment_to_first_contact":
             worked[int(days)] += int(n)
+            continue
+        if kind == "referral":
+            referred[decision] += int(n)
             continue
         histograms[str(kind)][int(days)] += int(n)
         if kind == "intake":
@@ -157,7 +164,8 @@ def duration_figures(
             n for days, n in worked.items() if days <= FIRST_CONTACT_WORKING_DAYS
         ),
     }
-    return durations, _tally((str(d) for d in IntakeDecision), decisions)
+    outcomes = _tally((str(d) for d in IntakeDecision), decisions)
+    return durations, outcomes, _tally((str(r) for r in ReferredTo), referred)
 
 
 def stock_figures(

@@ -25,6 +25,37 @@ BREAKDOWNS = (
         N_("Rol van de aanvrager"),
     ),
 )
+# Charts of one tally each: key, figure, kind of value, title, row heading.
+TALLIES = (
+    (
+        "intake",
+        "intake_outcomes",
+        "intake_decision",
+        N_("Uitkomst van de intake"),
+        N_("Uitkomst"),
+    ),
+    (
+        "referrals",
+        "referrals",
+        "referred_to",
+        N_("Doorverwezen bij de intake, naar bestemming"),
+        N_("Bestemming"),
+    ),
+    (
+        "outcomes",
+        "outcomes",
+        "outcome",
+        N_("Resultaat bij afsluiting"),
+        N_("Resultaat"),
+    ),
+    (
+        "education",
+        "education_status_at_closing",
+        "education_status",
+        N_("Onderwijssituatie van de leerling bij afsluiting"),
+        N_("Onderwijssituatie"),
+    ),
+)
 MILESTONES = (
     ("to_intake", N_("Tot intake")),
     ("to_assignment", N_("Tot toewijzing")),
@@ -92,34 +123,12 @@ def charts(figures: Mapping[str, Any], say: Say) -> dict[str, Chart]:
         row_heading=say(N_("Stap")),
         empty=empty,
     )
-    found["intake"] = _tally(
-        "intake",
-        say(N_("Uitkomst van de intake")),
-        outcomes,
-        "intake_decision",
-        say(N_("Uitkomst")),
-        say,
-    )
+    for key, figure, kind, title, heading in TALLIES:
+        found[key] = _tally(key, say(title), figures[figure], kind, say(heading), say)
     found["queue"] = _queue(figures, say, empty)
     found["durations"] = _durations(figures, say, empty)
     found["first_contact"] = _first_contact(figures, say, empty)
     found["thuiszitters"] = _thuiszitters(figures, say)
-    found["outcomes"] = _tally(
-        "outcomes",
-        say(N_("Resultaat bij afsluiting")),
-        figures["outcomes"],
-        "outcome",
-        say(N_("Resultaat")),
-        say,
-    )
-    found["education"] = _tally(
-        "education",
-        say(N_("Onderwijssituatie van de leerling bij afsluiting")),
-        figures["education_status_at_closing"],
-        "education_status",
-        say(N_("Onderwijssituatie")),
-        say,
-    )
     for key, kind, title, heading in BREAKDOWNS:
         found[key] = _tally(key, say(title), figures[key], kind, say(heading), say)
     return found

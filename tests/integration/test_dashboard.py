@@ -1030,3 +1030,41 @@ def test_the_weeks_now_summed_from_the_week_counters_are_those_of_the_intervals(
             now = year.figures(**options)["weeks"]
             assert now == year.figures(as_of=NOW, **options)["weeks"]
     assert any(w["registered"] for w in year.figures()["weeks"])
+
+
+def test_referrals_are_counted_by_their_destination(year: Year) -> None:
+    # F was referred to the Geschillencommissie on 26 October.
+    for f in (year.figures(), year.figures(as_of=NOW)):
+        assert nonzero(f["referrals"]) == {"geschillencommissie": 1}
+        assert set(f["referrals"]) == {
+            "samenwerkingsverband",
+            "geschillencommissie",
+            "leerplicht",
+            "other",
+        }
+        assert f["referrals_complete"] is True
+    assert nonzero(year.figures(as_of=MID_OCTOBER)["referrals"]) == {}
+    assert nonzero(year.figures(region=NH)["referrals"]) == {}
+
+
+def test_a_version_built_before_the_destinations_says_so_until_rebuilt(
+    year: Year, service: CaseService
+) -> None:
+    year.runner.catch_up()
+    view = DashboardView.of(year.runner.version)
+    with year.read_db.transaction() as tx:
+        tx.execute("ALTER TABLE {t} DROP COLUMN referred_to", t=view.cases)
+        tx.execute("DROP TABLE {t}", t=view.counter_rules)
+
+    again = ProjectionRunner(service, year.read_db, DashboardProjection)
+
+    assert again.version == year.runner.version
+    partial = year.figures()
+    assert partial["referrals_complete"] is False
+    assert nonzero(partial["referrals"]) == {}
+    assert partial["intake_outcomes"]["referred"] == 1
+    rebuild(service, year.read_db, DashboardProjection, compare=False)
+    year.runner = ProjectionRunner(service, year.read_db, DashboardProjection)
+    rebuilt = year.figures()
+    assert rebuilt["referrals_complete"] is True
+    assert nonzero(rebuilt["referrals"]) == {"geschillencommissie": 1}

@@ -37,7 +37,11 @@ def figures(
     counted = tallies or {c: Counter() for c in YEAR_COLUMNS}
     result: dict[str, Any] = {"school_year": "2026-2027", "region": None}
     result.update(year_figures(counted))
-    result["durations"], result["intake_outcomes"] = duration_figures(durations)
+    (
+        result["durations"],
+        result["intake_outcomes"],
+        result["referrals"],
+    ) = duration_figures(durations)
     result.update(stock_figures(stock, today, {}))
     result["weeks"] = week_figures(
         FIRST, LAST, today, [0] + [168 * w for w in range(1, 53)], entered, [], []
