@@ -3,6 +3,7 @@ the demo data and on a 100,000-case corpus; target p95 <= 100 ms at 100,000.
 
     python bench/pages.py [--datasets demo,corpus] [--cases 100000]
                           [--requests 100] [--warmup 5] [--profile [PAGE]]
+                          [--pages WORD,...] [--demo-data DIR]
 
 One client at a time (sequential httpx on loopback, no concurrency: latency per
 page, not throughput). Every round asks for every page once, so that whatever
@@ -23,9 +24,15 @@ users (bench-pages-*).
 
 ``--profile [PAGE]`` then serves the slowest page (sign-in aside: argon2 is
 slow on purpose), or PAGE ("label role" as printed), again under pyinstrument
-(`pip install pyinstrument`): the threadpool calls, the page handler and its
-dependencies, each profiled in its thread. The demo's SQLite is removed after
-its run (``--keep-demo`` keeps it); the processes' logs stay.
+(`pip install pyinstrument`; without it, cProfile): the threadpool calls, the
+page handler and its dependencies, each profiled in its thread. The demo's
+SQLite is removed after its run (``--keep-demo`` keeps it); the processes' logs
+stay.
+
+``--pages dashboard`` asks only for the pages whose label holds one of the
+words (the baselines always); ``--demo-data DIR`` serves a demo built before
+(a ``var`` directory of `dossier demo`, read models caught up) instead of
+building one, and leaves it in place.
 
 Exits non-zero only when a page answered other than 2xx/3xx.
 """
@@ -83,11 +90,14 @@ from dossier.settings import Settings
 # profile is written as text on SIGTERM (uvicorn restores this handler, then
 # raises the signal again after its graceful shutdown).
 PROFILED_SERVE = """
-import functools, os, signal, sys, threading
+import cProfile, functools, io, os, pstats, signal, sys, threading
 from pathlib import Path
-from pyinstrument import Profiler
-from pyinstrument.renderers import ConsoleRenderer
-from pyinstrument.session import Session
+try:
+    from pyinstrument import Profiler
+    from pyinstrument.renderers import ConsoleRenderer
+    from pyinstrument.session import Session
+except ImportError:  # (not installed: cProfile, sorted by cumulative time)
+    Profiler = None
 import fastapi.dependencies.utils, fastapi.routing, starlette.concurrency
 flag, output = Path(os.environ["BENCH_PROFILE_FLAG"]), os.environ["BENCH_PROFILE_OUT"]
 sessions, lock, original = [], threading.Lock(), starlette.concurrency.run_in_threadpool
@@ -97,12 +107,12 @@ def profiled(func):
     def run(*args, **kwargs):
         if not flag.exists():
             return func(*args, **kwargs)
-        profiler = Profiler(interval=0.0002)
-        profiler.start()
+        profiler = Profiler(interval=0.0002) if Profiler else cProfile.Profile()
+        (profiler.start if Profiler else profiler.enable)()
         try:
             return func(*args, **kwargs)
         finally:
-            session = profiler.stop()
+            session = profiler.stop() if Profiler else profiler.disable() or profiler
             with lock:
                 sessions.append(session)
     return run
@@ -114,10 +124,18 @@ fastapi.routing.run_in_threadpool = run_in_threadpool
 fastapi.dependencies.utils.run_in_threadpool = run_in_threadpool
 
 def save(*_):
-    if sessions:
+    if sessions and Profiler:
         combined = functools.reduce(Session.combine, sessions)
         text = ConsoleRenderer(unicode=False, color=False, show_all=False,
                                time="seconds").render(combined)
+    elif sessions:
+        out = io.StringIO()
+        stats = pstats.Stats(sessions[0], stream=out)
+        for session in sessions[1:]:
+            stats.add(session)
+        stats.strip_dirs().sort_stats("cumulative").print_stats(60)
+        text = "cProfile (pyinstrument is not installed)\\n" + out.getvalue()
+    if sessions:
         Path(output).write_text(f"{len(sessions)} threadpool calls\\n" + text)
     os._exit(0)
 
@@ -148,7 +166,11 @@ def measure(
         clients["sign-in"] = signed_out(base_url)
         bearer = {"Authorization": f"Bearer {token}"}
         clients["api"] = (httpx.Client(base_url=base_url, headers=bearer), "")
-        chosen = probes(case, logins) + served_extras(clients)
+        chosen = [
+            p
+            for p in probes(case, logins) + served_extras(clients)
+            if p.baseline or not args.pages or any(w in p.label for w in args.pages)
+        ]
         ids = run_rounds(data.name, chosen, clients, args.warmup, args.requests, errors)
         server.stop_server()
         server_figures(data.workdir / "server.log", ids)
@@ -260,20 +282,21 @@ def print_dataset(name: str, result: dict[str, Any]) -> None:
     profile = result.get("profile")
     if profile:
         print(
-            f"\nProfile (pyinstrument, threadpool calls) of {profile['page']} as"
+            f"\nProfile (threadpool calls) of {profile['page']} as"
             f" {profile['as']}, {profile['requests']} requests, client p50 under"
             f" the profiler {profile['client_p50_ms_under_profiler']} ms:"
         )
-        print("\n".join(profile["text"].splitlines()[:70]))
+        print("\n".join(profile["text"].splitlines()[:80]))
 
 
 # --- datasets -----------------------------------------------------------------------
 
 
-def demo_dataset(root: Path) -> Dataset:
-    """`dossier demo` on SQLite under ``root``, read models caught up (make run)."""
+def demo_dataset(root: Path, built: Path | None = None) -> Dataset:
+    """`dossier demo` on SQLite under ``root``, read models caught up (make run);
+    or the one ``built`` before (its read models caught up again)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
-    data_dir = root / "var"
+    data_dir = built.resolve() if built is not None else root / "var"
     env |= {
         "DOSSIER_DATA_DIR": str(data_dir),
         "DOSSIER_LOG_FORMAT": "json",
@@ -281,7 +304,8 @@ def demo_dataset(root: Path) -> Dataset:
     }
     dossier = str(BIN / "dossier")
     began = time.monotonic()
-    for argv in ([dossier, "demo"], [dossier, "projections", "catch-up"]):
+    steps = [[dossier, "demo"]] if built is None else []
+    for argv in [*steps, [dossier, "projections", "catch-up"]]:
         say(f"demo: dossier {' '.join(argv[1:])} ...")
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, check=False)
         if done.returncode != 0:
@@ -314,6 +338,20 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PAGE",
         help="profile the slowest page, or PAGE ('GET / (werkvoorraad) coordinator')",
     )
+    parser.add_argument(
+        "--pages",
+        type=lambda text: [w.strip() for w in text.split(",") if w.strip()],
+        default=[],
+        metavar="WORD,...",
+        help="only the pages whose label holds a word, such as 'dashboard'",
+    )
+    parser.add_argument(
+        "--demo-data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a `dossier demo` data directory to serve (kept) instead of a new one",
+    )
     args = parser.parse_args(argv)
     wanted = [d.strip() for d in args.datasets.split(",") if d.strip()]
     if unknown := set(wanted) - {"demo", "corpus"}:
@@ -329,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         root.mkdir()
         corpus = None
         if name == "demo":
-            data = demo_dataset(root)
+            data = demo_dataset(root, args.demo_data)
         else:
             data, corpus = corpus_dataset(args.cases, root)
             schema, head = corpus.schema, log_head(corpus)
@@ -339,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             if corpus is not None:  # the registrations posted
                 data.facts["events_appended"] = log_head(corpus) - head
                 count_writes(corpus, data.facts["events_appended"])
-        if name == "demo" and not args.keep_demo:
+        if name == "demo" and not args.keep_demo and args.demo_data is None:
             shutil.rmtree(root / "var", ignore_errors=True)
         print_dataset(data.name, results[data.name])
     settings = Settings(database_url=database_url(), database_schema="public")

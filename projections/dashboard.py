@@ -55,6 +55,7 @@ from projections.dashboard_tables import (
     FIXED,
     INTERVAL_COLUMNS,
     INTERVAL_VALUES,
+    RULES,
     STATE,
     TABLES,
     CounterKey,
@@ -65,6 +66,11 @@ from projections.dashboard_tables import (
     create_tables,
 )
 from projections.dashboard_view import DashboardView
+from projections.dashboard_weeks import (
+    count_existing_weeks,
+    ended_weeks,
+    interval_weeks,
+)
 from storage.db import Database, SQLiteTx, Tx
 
 # The events whose case's row a batch reads up front.
@@ -101,12 +107,15 @@ class DashboardProjection(Projection):
         self.opened: list[Row] = []
         self.current: dict[str, Row] = {}
         self.closed: dict[str, float] = {}
-        # The counters the batch's preloaded cases held before it.
+        # The counters the batch's preloaded cases held before it, and the
+        # week counters its intervals begun and ended add to.
         self.held: Counter[CounterKey] = Counter()
+        self.weeks: Counter[CounterKey] = Counter()
 
     def create_tables(self, tx: Tx, db: Database) -> None:
         create_tables(tx, self.table_names)
         count_existing_cases(tx, self.table_names)
+        count_existing_weeks(tx, self.table_names)
 
     def preload(self, tx: Tx, events: Sequence[Any]) -> None:
         ids = {e.originator_id for e in events if isinstance(e, CASE_EVENTS)}
@@ -134,17 +143,20 @@ class DashboardProjection(Projection):
         insert_rows(tx, status, INTERVAL_COLUMNS, map(INTERVAL_VALUES, self.opened))
         change = count_keys(self.by_id.values())
         change.subtract(self.held)
+        change.update(self.weeks)
         add_counts(tx, self.table_names, change)
         self._clear()
 
     def _clear(self) -> None:
         self.registered, self.opened, self.current, self.closed = [], [], {}, {}
-        self.held = Counter()
+        self.held, self.weeks = Counter(), Counter()
 
     def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
         """Every row in a fixed order (the counters by their whole key)."""
         for base in self.tables:
-            order = ", ".join(COUNTER_KEYS.get(base, ("1", "2")))
+            order = ", ".join(
+                COUNTER_KEYS.get(base, ("1",) if base == RULES else ("1", "2"))
+            )
             for row in tx.fetchall(
                 f"SELECT * FROM {{t}} ORDER BY {order}", t=self.table(base)
             ):
@@ -200,6 +212,9 @@ class DashboardProjection(Projection):
         at = event.timestamp.timestamp()
         columns: dict[str, Any] = {
             "intake_decision": str(decision),
+            "referred_to": None
+            if event.referred_to is None
+            else str(event.referred_to),
             "intake_at": at,
             "days_to_intake": self._days(row, local_date(event.timestamp)),
         }
@@ -328,6 +343,9 @@ class DashboardProjection(Projection):
         changed = state != tuple(row[c] for c in STATE)
         if changed:
             columns["status_since"] = event.timestamp.timestamp()
+            self.weeks.update(
+                ended_weeks(row["region"], row["status"], columns["status_since"])
+            )
         row.update(columns)
         row.update(zip(STATE, state, strict=True))
         self.cases.put(row)
@@ -358,6 +376,12 @@ class DashboardProjection(Projection):
         )
         interval.update((c, row[c]) for c in FIXED)
         self.opened.append(interval)
+        begun = interval["valid_from"]
+        self.weeks.update(
+            interval_weeks(
+                row["region"], row["status"], begun, begun == row["registered_at"]
+            )
+        )
         self.current[row["case_id"]] = interval
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+from domain.calendar import WorkingDayCalendar
 from domain.values import Category, Status
 from domain.zone import local_date
 from projections.figures import OPEN, school_year_of
-from storage.db import Tx
+from storage.db import SQLiteTx, Tx
 
 TABLES = (
     "dashboard_cases",
@@ -22,6 +23,8 @@ TABLES = (
     "dashboard_year_tallies",
     "dashboard_duration_counts",
     "dashboard_stock_counts",
+    "dashboard_week_counts",
+    "dashboard_counter_rules",
 )
 
 # The facts fixed at registration, copied into every status interval.
@@ -40,6 +43,7 @@ CASE_COLUMNS = (
     "registered_on",
     *FIXED,
     "intake_decision",
+    "referred_to",
     "intake_at",
     "days_to_intake",
     "first_assigned_at",
@@ -82,14 +86,30 @@ COUNTER_KEYS: dict[str, tuple[str, ...]] = {
         *("milestone", "decision", "days"),
     ),
     "dashboard_stock_counts": ("school_year", "region", "kind", "item"),
+    # The year week by week: status intervals by the week (``week_of``) they
+    # began or ended in: open ones begun ("entered", "registered" when begun
+    # by the registration) and ended ("left"), ending ones (their status)
+    # begun. These only ever grow: an interval, once begun or ended, stays so.
+    "dashboard_week_counts": ("week", "region", "kind"),
 }
+WEEKS = "dashboard_week_counts"
 # The columns the year's figures tally: fixed facts, then the state.
 YEAR_COLUMNS = (
     *("region", "sector", "category", "requester_role", "service"),
     *("status", "outcome", "education_status"),
 )
-# Every case has a year counter: empty beside case rows means never counted.
-COUNTED = "dashboard_year_tallies"
+# The counters a case's row gives (``counter_keys``) changed with these rules;
+# a version counted by other rules is counted again from its case rows.
+COUNTER_RULES = 3
+RULES = "dashboard_counter_rules"
+# The counters made from the case rows (the week counters come from the
+# intervals).
+FROM_CASES = (
+    "dashboard_year_tallies",
+    "dashboard_duration_counts",
+    "dashboard_stock_counts",
+)
+CALENDAR = WorkingDayCalendar()
 
 # Written out (not as parameters) so that the partial indexes apply.
 OPEN_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN) + ")"
@@ -101,6 +121,8 @@ CounterKey = tuple[str, tuple[Any, ...]]
 CLOSED = str(Status.CLOSED)
 AWAITING_ASSIGNMENT = str(Status.AWAITING_ASSIGNMENT)
 THUISZITTER = str(Category.THUISZITTER)
+# The durations' milestone of working days from assignment to first contact.
+ASSIGNED_TO_CONTACT = "assignment_to_first_contact"
 
 
 def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
@@ -123,9 +145,10 @@ def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
         " reopenings INTEGER NOT NULL DEFAULT 0,"
         " consultant_id TEXT, status TEXT NOT NULL,"
         " status_before_suspension TEXT,"
-        " status_since DOUBLE PRECISION NOT NULL)",
+        " status_since DOUBLE PRECISION NOT NULL, referred_to TEXT)",
         t=cases,
     )
+    _add_referrals(tx, tables)
     tx.execute(
         "CREATE TABLE IF NOT EXISTS {t} ("
         " case_id TEXT NOT NULL, version INTEGER NOT NULL,"
@@ -191,6 +214,69 @@ def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
         )
 
 
+def _add_referrals(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Give a version built before the referral destinations their column
+    (NULL for the cases it already holds: their destinations take a rebuild,
+    ``referrals_complete`` says which). The rules table records once, as the
+    version gains it, whether its cases table had the column from the start."""
+    cases, rules = tables["dashboard_cases"], tables[RULES]
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS {t} (rules INTEGER PRIMARY KEY,"
+        " referrals_complete INTEGER NOT NULL)",
+        t=rules,
+    )
+    if "referred_to" in columns_of(tx, cases):
+        return
+    tx.execute("ALTER TABLE {t} ADD COLUMN referred_to TEXT", t=cases)
+    held = tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=cases) is not None
+    tx.execute("DELETE FROM {t}", t=rules)
+    # (Counted again, with the flag, by count_existing_cases.)
+    tx.execute(
+        "INSERT INTO {t} (rules, referrals_complete) VALUES (0, %s)",
+        (0 if held else 1,),
+        t=rules,
+    )
+
+
+def columns_of(tx: Tx, table: str) -> set[str]:
+    """The names of a table's columns (a catalogue lookup)."""
+    if isinstance(tx, SQLiteTx):
+        return {r[1] for r in tx.fetchall("PRAGMA table_info({t})", t=table)}
+    # (pg_attribute: a millisecond; information_schema takes twenty.)
+    return {
+        r[0]
+        for r in tx.fetchall(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+            " AND attnum > 0 AND NOT attisdropped",
+            (table,),
+        )
+    }
+
+
+def referrals_kept(tx: Tx, tables: Mapping[str, str]) -> tuple[bool, bool]:
+    """Whether this version keeps referral destinations, and whether for every
+    case: a version given the column later says so in its rules table (made
+    with it); a cases table made with the column holds them all."""
+    if "referred_to" not in columns_of(tx, tables["dashboard_cases"]):
+        return False, False
+    if RULES not in tables or not table_exists(tx, tables[RULES]):
+        return True, True
+    row = tx.fetchone("SELECT referrals_complete FROM {t}", t=tables[RULES])
+    return True, row is None or bool(row[0])
+
+
+def table_exists(tx: Tx, table: str) -> bool:
+    """Whether the table exists (a catalogue lookup: a fraction of a ms)."""
+    if isinstance(tx, SQLiteTx):
+        row = tx.fetchone(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s",
+            (table,),
+        )
+    else:
+        row = tx.fetchone("SELECT to_regclass(%s)", (table,))
+    return row is not None and row[0] is not None
+
+
 def counter_keys(row: Row) -> list[CounterKey]:
     """The counters a case adds one to, by its row in ``dashboard_cases`` now.
 
@@ -215,6 +301,19 @@ def counter_keys(row: Row) -> list[CounterKey]:
                 (year, region, "intake", row["intake_decision"], row["days_to_intake"]),
             )
         )
+        if row["referred_to"]:
+            keys.append(
+                (
+                    durations,
+                    (
+                        year,
+                        region,
+                        "referral",
+                        row["referred_to"],
+                        row["days_to_intake"],
+                    ),
+                )
+            )
     if row["first_assigned_at"] is not None:
         keys.append(
             (durations, (year, region, "assignment", "", row["days_to_assignment"]))
@@ -226,18 +325,40 @@ def counter_keys(row: Row) -> list[CounterKey]:
                 (year, region, "first_contact", "", row["days_to_first_contact"]),
             )
         )
+        if row["first_assigned_at"] is not None:
+            worked = working_days_to_contact(
+                row["registered_on"], row["days_to_assignment"], row["first_contact_on"]
+            )
+            keys.append((durations, (year, region, ASSIGNED_TO_CONTACT, "", worked)))
     if status == CLOSED:
         keys.append((durations, (year, region, "closing", "", row["days_to_closing"])))
     if status in OPEN:
         stock = "dashboard_stock_counts"
+        at_home = row["category"] == THUISZITTER or row["at_home_since"] is not None
         if status == AWAITING_ASSIGNMENT:
             since = local_date(datetime.fromtimestamp(row["status_since"], UTC))
             keys.append((stock, (year, region, "queue", since.isoformat())))
-        if row["category"] == THUISZITTER or row["at_home_since"] is not None:
+            if at_home:
+                keys.append((stock, (year, region, "queue_home", since.isoformat())))
+        if at_home:
             keys.append((stock, (year, region, "home", row["at_home_since"] or "")))
         if row["consultant_id"] is not None:
             keys.append((stock, (year, region, "consultant", row["consultant_id"])))
     return keys
+
+
+def working_days_to_contact(
+    registered_on: str, days_to_assignment: int, first_contact_on: str
+) -> int:
+    """Working days from the first assignment's day to the first contact's
+    (the first-contact clock's measure, domain.deadlines; suspensions are not
+    taken off): 0 on the same day (or before it)."""
+    assigned_on = date.fromisoformat(registered_on) + timedelta(
+        days=int(days_to_assignment)
+    )
+    return CALENDAR.working_days_between(
+        assigned_on, date.fromisoformat(first_contact_on)
+    )
 
 
 def count_keys(rows: Iterable[Row]) -> Counter[CounterKey]:
@@ -271,14 +392,25 @@ def add_counts(tx: Tx, tables: Mapping[str, str], change: Counter[CounterKey]) -
 
 
 def count_existing_cases(tx: Tx, tables: Mapping[str, str]) -> None:
-    """Fill empty counters from the case rows, when a version built before
-    the counters existed gains them (every case holds a year counter, so
-    empty counters beside case rows can only mean that). A chunk of cases
-    at a time; the runner holds the read model's set-up lock meanwhile.
-    Runners of the code before the counters must have stopped: cases they
-    change later would not be counted."""
-    if tx.fetchone("SELECT 1 FROM {t} LIMIT 1", t=tables[COUNTED]):
+    """Count the case rows again when this version's counters were counted by
+    other rules (``COUNTER_RULES``) or not at all: a version built before the
+    counters, or before the rules changed, gains them when a worker first runs
+    it. A chunk of cases at a time; the runner holds the read model's set-up
+    lock meanwhile. Runners of the code before must have stopped: cases they
+    change later would be counted by the old rules."""
+    rules = tx.fetchone("SELECT rules FROM {t}", t=tables[RULES])
+    if rules is not None and int(rules[0]) == COUNTER_RULES:
         return
+    if rules is None:
+        tx.execute(
+            "INSERT INTO {t} (rules, referrals_complete) VALUES (%s, 1)",
+            (COUNTER_RULES,),
+            t=tables[RULES],
+        )
+    else:
+        tx.execute("UPDATE {t} SET rules = %s", (COUNTER_RULES,), t=tables[RULES])
+    for base in FROM_CASES:
+        tx.execute("DELETE FROM {t}", t=tables[base])
     cases = tables["dashboard_cases"]
     after = ""
     while True:

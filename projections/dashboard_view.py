@@ -8,29 +8,37 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.values import Category
-from domain.zone import AMSTERDAM, local_date
+from domain.zone import local_date
 from projections.base import versioned_tables
-from projections.dashboard_tables import OPEN_SQL, TABLES, YEAR_COLUMNS
+from projections.dashboard_tables import (
+    ASSIGNED_TO_CONTACT,
+    OPEN_SQL,
+    TABLES,
+    YEAR_COLUMNS,
+    referrals_kept,
+    table_exists,
+    working_days_to_contact,
+)
+from projections.dashboard_weeks import local_midnight, weeks_at, weeks_counted
 from projections.figures import (
-    ENDINGS,
     duration_figures,
     school_year_bounds,
     stock_figures,
-    week_figures,
     year_figures,
 )
-from storage.db import SQLiteTx, Tx
+from storage.db import Tx
 
 AT_MOMENT = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
 IN_YEAR = "registered_at >= %s AND registered_at < %s AND registered_at <= %s"
-
-
-def _local_midnight(day: date) -> float:
-    return datetime.combine(day, time(), AMSTERDAM).timestamp()
+# The stock's kinds counted by region and day (the queue, the thuiszitters in it).
+BY_REGION = "kind IN ('queue', 'queue_home')"
+# A registration this long after a moment shows the read model has passed it
+# (far longer than any transaction that records an event takes).
+SETTLED_AFTER_SECONDS = 300
 
 
 def _aware(moment: datetime, name: str) -> datetime:
@@ -61,6 +69,9 @@ class DashboardView:
         self.year_counts = tables["dashboard_year_tallies"]
         self.duration_counts = tables["dashboard_duration_counts"]
         self.stock_counts = tables["dashboard_stock_counts"]
+        self.week_counts = tables["dashboard_week_counts"]
+        self.counter_rules = tables["dashboard_counter_rules"]
+        self.tables = tables
 
     @classmethod
     def of(cls, version: int) -> DashboardView:
@@ -103,99 +114,48 @@ class DashboardView:
             "period": {"start": first.isoformat(), "end": last.isoformat()},
             "as_of": moment.astimezone(UTC).isoformat(),
         }
-        if as_of is None and self._counters_ready(tx):
+        kept, complete = referrals_kept(tx, self.tables)
+        if as_of is None and self._ready(tx, self.year_counts):
             rows = self._counted(tx, school_year, region)
         else:
-            rows = self._at_moment(tx, first, last, moment.timestamp(), region)
+            t = moment.timestamp()
+            rows = self._at_moment(tx, first, last, t, region, referrals=kept)
         tallies, duration_rows, stock_rows = rows
         figures.update(year_figures(tallies))
-        figures["durations"], figures["intake_outcomes"] = duration_figures(
-            duration_rows
-        )
+        durations, outcomes, referrals = duration_figures(duration_rows)
+        figures["durations"], figures["intake_outcomes"] = durations, outcomes
+        figures["referrals"] = referrals
         figures.update(stock_figures(stock_rows, today, capacities))
-        figures["weeks"] = self._weeks(tx, first, last, moment.timestamp(), region)
+        figures["referrals_complete"] = complete
+        if as_of is None and self._ready(tx, self.week_counts):
+            figures["weeks"] = weeks_counted(
+                tx, self.week_counts, first, last, today, region
+            )
+        else:
+            figures["weeks"] = weeks_at(
+                tx, self.status, first, last, moment.timestamp(), region
+            )
         return figures
 
-    # --- the year week by week (either way: from the intervals) -------------------
-
-    def _weeks(
-        self, tx: Tx, first: date, last: date, t: float, region: str | None
-    ) -> list[dict[str, Any]]:
-        """Inflow, outflow and open stock per week up to ``t``, counted by the
-        hour (local days have whole hours) from the status intervals."""
-        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
-        where_region = "" if region is None else " AND region = %s"
-        by_region: tuple[str, ...] = () if region is None else (region,)
-
-        def hour(column: str) -> str:
-            if isinstance(tx, SQLiteTx):
-                return f"CAST(({column} - %s) / 3600 AS INTEGER)"
-            return f"CAST(FLOOR(({column} - %s) / 3600) AS INTEGER)"
-
-        entered_part = (
-            f"SELECT CASE WHEN valid_from < %s THEN -1 ELSE {hour('valid_from')} END"
-            " AS h, COUNT(*), SUM(CASE WHEN valid_from = registered_at"
-            f" THEN 1 ELSE 0 END) FROM {{s}} WHERE {OPEN_SQL} AND valid_to <ENDED>"
-            f" AND valid_from < %s AND valid_from <= %s{where_region} GROUP BY h"
+    def settled(self, tx: Tx, moment: datetime) -> bool:
+        """Whether the figures as of ``moment`` can no longer change: this
+        version holds a case registered well after it (events are applied in
+        order and recorded as they happen, so every event up to the moment is
+        in). Read from the registration index: a fraction of a millisecond."""
+        after = _aware(moment, "moment").timestamp() + SETTLED_AFTER_SECONDS
+        row = tx.fetchone(
+            "SELECT 1 FROM {c} WHERE registered_at > %s LIMIT 1", (after,), c=self.cases
         )
-        entered = tx.fetchall(
-            entered_part.replace("<ENDED>", "IS NULL")
-            + " UNION ALL "
-            + entered_part.replace("<ENDED>", "> %s"),
-            (
-                *(start, start, end, t, *by_region),
-                *(start, start, start, end, t, *by_region),
-            ),
-            s=self.status,
-        )
-        # (The parameters follow the text: the hour's start comes before the
-        # condition on valid_to in the second part.)
-        left = tx.fetchall(
-            f"SELECT {hour('valid_to')} AS h, COUNT(*) FROM {{s}}"
-            f" WHERE {OPEN_SQL} AND valid_to IS NOT NULL AND valid_to > %s"
-            f" AND valid_to < %s AND valid_to <= %s{where_region} GROUP BY h",
-            (start, start, end, t, *by_region),
-            s=self.status,
-        )
-        endings = ", ".join(f"'{s}'" for s in ENDINGS)
-        ended = tx.fetchall(
-            f"SELECT status, {hour('valid_from')} AS h, COUNT(*) FROM {{s}}"
-            f" WHERE status IN ({endings}) AND valid_from >= %s AND valid_from < %s"
-            f" AND valid_from <= %s{where_region} GROUP BY status, h",
-            (start, start, end, t, *by_region),
-            s=self.status,
-        )
-
-        def day_of(h: int) -> date | None:
-            if h < 0:
-                return None
-            return local_date(datetime.fromtimestamp(start + h * 3600, UTC))
-
-        return week_figures(
-            first,
-            last,
-            local_date(datetime.fromtimestamp(t, UTC)),
-            day_of,
-            entered,
-            left,
-            ended,
-        )
+        return row is not None
 
     # --- now: the counters ------------------------------------------------------------
 
-    def _counters_ready(self, tx: Tx) -> bool:
-        """Whether this version's counters exist (they are made and filled in
-        one transaction, when a worker first runs the version): until then the
-        figures now are counted from the intervals. (A catalogue lookup: a
-        fraction of a millisecond.)"""
-        if isinstance(tx, SQLiteTx):
-            row = tx.fetchone(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s",
-                (self.year_counts,),
-            )
-        else:
-            row = tx.fetchone("SELECT to_regclass(%s)", (self.year_counts,))
-        return row is not None and row[0] is not None
+    @staticmethod
+    def _ready(tx: Tx, table: str) -> bool:
+        """Whether this version's counters ``table`` exists (counters are made
+        and filled in one transaction, when a worker first runs the version):
+        until then the figures now are counted from the intervals."""
+        return table_exists(tx, table)
 
     def _counted(self, tx: Tx, school_year: str, region: str | None) -> Parts:
         """What the figures are made of, from the counters."""
@@ -218,11 +178,11 @@ class DashboardView:
         )
         # The stock: open cases registered up to the year's end.
         stock_rows = tx.fetchall(
-            "SELECT kind, CASE WHEN kind = 'queue' THEN region ELSE item END,"
-            " CASE WHEN kind = 'queue' THEN item END, SUM(n) FROM {t}"
+            f"SELECT kind, CASE WHEN {BY_REGION} THEN region ELSE item END,"
+            f" CASE WHEN {BY_REGION} THEN item END, SUM(n) FROM {{t}}"
             f" WHERE school_year <= %s{where_region}"
-            " GROUP BY kind, CASE WHEN kind = 'queue' THEN region ELSE item END,"
-            " CASE WHEN kind = 'queue' THEN item END",
+            f" GROUP BY kind, CASE WHEN {BY_REGION} THEN region ELSE item END,"
+            f" CASE WHEN {BY_REGION} THEN item END",
             (school_year, *by_region),
             t=self.stock_counts,
         )
@@ -235,10 +195,17 @@ class DashboardView:
     # --- as of a moment: the status intervals -----------------------------------------
 
     def _at_moment(
-        self, tx: Tx, first: date, last: date, t: float, region: str | None
+        self,
+        tx: Tx,
+        first: date,
+        last: date,
+        t: float,
+        region: str | None,
+        *,
+        referrals: bool = True,
     ) -> Parts:
         """What the figures are made of, as they stood at ``t``."""
-        start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
+        start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
         where_region = "" if region is None else " AND region = %s"
         by_region: tuple[str, ...] = () if region is None else (region,)
         year = (start, end, t)
@@ -257,7 +224,7 @@ class DashboardView:
                 tallies[column][value] += n
         return (
             tallies,
-            self._durations_at(tx, year, t, where_region, by_region),
+            self._durations_at(tx, year, t, where_region, by_region, referrals),
             self._stock_at(tx, t, end, where_region, by_region),
         )
 
@@ -268,19 +235,32 @@ class DashboardView:
         t: float,
         where_region: str,
         by_region: tuple[str, ...],
+        referrals: bool,
     ) -> list[tuple[Any, ...]]:
-        """Days from registration to each milestone reached by the moment."""
+        """Days from registration to each milestone reached by the moment (and
+        the referrals by destination, when this version keeps them)."""
 
-        def milestone(kind: str, decision: str, days: str, at: str) -> str:
+        def milestone(
+            kind: str, decision: str, days: str, at: str, also: str = ""
+        ) -> str:
             return (
                 f"SELECT '{kind}', {decision}, {days}, COUNT(*) FROM {{c}}"
-                f" WHERE {IN_YEAR} AND {at} <= %s{where_region}"
+                f" WHERE {IN_YEAR} AND {at} <= %s{also}{where_region}"
                 f" GROUP BY {decision + ', ' if decision != 'NULL' else ''}{days}"
             )
 
+        # The referrals by destination (a value of the intake decision).
+        referred = milestone(
+            "referral",
+            "referred_to",
+            "days_to_intake",
+            "intake_at",
+            " AND referred_to IS NOT NULL",
+        )
         sql = " UNION ALL ".join(
             (
                 milestone("intake", "intake_decision", "days_to_intake", "intake_at"),
+                *((referred,) if referrals else ()),
                 milestone(
                     "assignment", "NULL", "days_to_assignment", "first_assigned_at"
                 ),
@@ -297,10 +277,24 @@ class DashboardView:
             )
         )
         params: list[Any] = []
-        for _ in range(3):
+        for _ in range(4 if referrals else 3):
             params += [*year, t, *by_region]
         params += [*year, t, t, *by_region]
-        return tx.fetchall(sql, params, c=self.cases, s=self.status)
+        rows = tx.fetchall(sql, params, c=self.cases, s=self.status)
+        # Working days from assignment to first contact: by the days they fell.
+        pairs = tx.fetchall(
+            "SELECT registered_on, days_to_assignment, first_contact_on, COUNT(*)"
+            f" FROM {{c}} WHERE {IN_YEAR} AND first_assigned_at <= %s"
+            f" AND first_contact_at <= %s{where_region}"
+            " GROUP BY registered_on, days_to_assignment, first_contact_on",
+            (*year, t, t, *by_region),
+            c=self.cases,
+        )
+        worked: Counter[int] = Counter()
+        for registered_on, days, contact_on, n in pairs:
+            worked[working_days_to_contact(registered_on, days, contact_on)] += int(n)
+        rows += [(ASSIGNED_TO_CONTACT, None, w, n) for w, n in worked.items()]
+        return rows
 
     def _stock_at(
         self,
@@ -330,6 +324,10 @@ class DashboardView:
             + part.replace("<ENDED>", "> %s")
             + ") SELECT 'queue', region, valid_from_on, COUNT(*) FROM stock"
             " WHERE status = 'awaiting_assignment' GROUP BY region, valid_from_on"
+            " UNION ALL SELECT 'queue_home', region, valid_from_on, COUNT(*)"
+            " FROM stock WHERE status = 'awaiting_assignment'"
+            " AND (category = %s OR at_home_since IS NOT NULL)"
+            " GROUP BY region, valid_from_on"
             " UNION ALL SELECT 'home', at_home_since, NULL, COUNT(*) FROM stock"
             " WHERE category = %s OR at_home_since IS NOT NULL GROUP BY at_home_since"
             " UNION ALL SELECT 'consultant', consultant_id, NULL, COUNT(*) FROM stock"
@@ -337,6 +335,7 @@ class DashboardView:
             (
                 *(t, end, *by_region),
                 *(t, t, end, *by_region),
+                str(Category.THUISZITTER),
                 str(Category.THUISZITTER),
             ),
             s=self.status,

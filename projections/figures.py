@@ -6,19 +6,21 @@ whether those were summed from the counters or counted as of a moment.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from domain.deadlines import THUISZITTER_MONTHS, add_months
+from domain.deadlines import FIRST_CONTACT_WORKING_DAYS, THUISZITTER_MONTHS, add_months
 from domain.values import (
     OPEN_STATUSES,
     Category,
     EducationStatus,
     IntakeDecision,
     Outcome,
+    ReferredTo,
     Region,
     RequesterRole,
     Sector,
@@ -132,12 +134,22 @@ def year_figures(tallies: Mapping[str, Counter[str | None]]) -> dict[str, Any]:
 
 def duration_figures(
     rows: Iterable[tuple[Any, ...]],
-) -> tuple[dict[str, Any], dict[str, int]]:
+) -> tuple[dict[str, Any], dict[str, int], dict[str, int]]:
     """Durations as histograms (few distinct values, so percentiles are exact):
-    rows of milestone, intake decision, days and how many cases."""
+    rows of milestone, intake decision (or referral destination), days and how
+    many cases. With them the intake outcomes, and the referrals by
+    destination."""
     histograms: dict[str, Counter[int]] = {k: Counter() for k in MILESTONES}
+    worked: Counter[int] = Counter()
     decisions: Counter[str | None] = Counter()
+    referred: Counter[str | None] = Counter()
     for kind, decision, days, n in rows:
+        if kind == "assignment_to_first_contact":
+            worked[int(days)] += int(n)
+            continue
+        if kind == "referral":
+            referred[decision] += int(n)
+            continue
         histograms[str(kind)][int(days)] += int(n)
         if kind == "intake":
             decisions[decision] += int(n)
@@ -145,7 +157,15 @@ def duration_figures(
         f"to_{kind}": duration_summary(histogram)
         for kind, histogram in histograms.items()
     }
-    return durations, _tally((str(d) for d in IntakeDecision), decisions)
+    durations["first_contact_after_assignment"] = {
+        **duration_summary(worked),
+        "unit": "working_days",
+        "within_norm": sum(
+            n for days, n in worked.items() if days <= FIRST_CONTACT_WORKING_DAYS
+        ),
+    }
+    outcomes = _tally((str(d) for d in IntakeDecision), decisions)
+    return durations, outcomes, _tally((str(r) for r in ReferredTo), referred)
 
 
 def stock_figures(
@@ -153,9 +173,11 @@ def stock_figures(
     today: date,
     capacities: Mapping[str, int] | None,
 ) -> dict[str, Any]:
-    """The open cases: rows of ('queue', region, since, n), ('home', at home
-    since, None, n) and ('consultant', consultant id, None, n)."""
+    """The open cases: rows of ('queue', region, since, n), ('queue_home',
+    region, since, n) (the thuiszitters among them), ('home', at home since,
+    None, n) and ('consultant', consultant id, None, n)."""
     queues: dict[str, Counter[int]] = {}
+    home_queues: dict[str, Counter[int]] = {}
     at_home: Counter[int] = Counter()
     thuiszitters = past_mark = 0
     per_consultant: dict[str, int] = {}
@@ -163,9 +185,10 @@ def stock_figures(
         n = int(n)
         if not n:
             continue
-        if kind == "queue":
+        if kind in ("queue", "queue_home"):
             waited = max(0, (today - date.fromisoformat(since)).days)
-            queues.setdefault(str(key), Counter())[waited] += n
+            chosen = queues if kind == "queue" else home_queues
+            chosen.setdefault(str(key), Counter())[waited] += n
         elif kind == "home":
             thuiszitters += n
             if key is not None:
@@ -177,7 +200,13 @@ def stock_figures(
             per_consultant[str(key)] = n
     everyone: Counter[int] = sum(queues.values(), Counter())
     return {
-        "waiting_queue": {r: _queue_summary(queues[r]) for r in sorted(queues)},
+        "waiting_queue": {
+            r: {
+                **_queue_summary(queues[r]),
+                "thuiszitters": _queue_summary(home_queues.get(r, Counter())),
+            }
+            for r in sorted(queues)
+        },
         "waiting_total": _queue_summary(everyone),
         "thuiszitters": {
             "count": thuiszitters,
@@ -229,7 +258,7 @@ def week_figures(
     first: date,
     last: date,
     today: date,
-    days: Callable[[int], date | None],
+    starts: Sequence[int],
     entered: Iterable[tuple[Any, ...]],
     left: Iterable[tuple[Any, ...]],
     ended: Iterable[tuple[Any, ...]],
@@ -237,17 +266,20 @@ def week_figures(
     """Inflow, outflow and open stock per week of the school year.
 
     The rows come as (hour, n[, registrations]) or (status, hour, n), the hour
-    counted from the year's first local midnight; ``days`` makes an hour the
-    local day it lies in (None: before the year). ``entered``: open status
-    intervals by the hour they began (and how many of them began with the
-    registration); ``left``: open intervals by the hour they ended; ``ended``:
-    ending intervals (closed, withdrawn, ended at intake) by the hour they
-    began. The open stock at a week's end is the open intervals begun minus
-    those ended by then (a move from one open status to another adds one and
-    takes one). Weeks after ``today`` have no figures (None).
+    counted from the year's first local midnight; ``starts`` holds the hour
+    each week of ``year_weeks`` begins at (local days have whole hours), so
+    that an hour falls in the last week begun by then (a negative hour:
+    before the year). ``entered``: open status intervals by the hour they
+    began (and how many of them began with the registration); ``left``: open
+    intervals by the hour they ended; ``ended``: ending intervals (closed,
+    withdrawn, ended at intake) by the hour they began. The open stock at a
+    week's end is the open intervals begun minus those ended by then (a move
+    from one open status to another adds one and takes one). Weeks after
+    ``today`` have no figures (None).
     """
     weeks = year_weeks(first, last)
-    index = {w: i for i, (start, end) in enumerate(weeks) for w in _days(start, end)}
+    if len(starts) != len(weeks):
+        raise ValueError(f"{len(starts)} week starts for {len(weeks)} weeks")
     n_weeks = len(weeks)
     stock_in = [0] * n_weeks
     stock_out = [0] * n_weeks
@@ -255,22 +287,20 @@ def week_figures(
     endings = {s: [0] * n_weeks for s in ENDINGS}
     carried = 0
     for hour, n, new in entered:
-        day = days(int(hour))
-        if day is None:
+        if hour < 0:
             carried += int(n)
             continue
-        stock_in[index[day]] += int(n)
-        registered[index[day]] += int(new)
+        week = bisect_right(starts, hour) - 1
+        stock_in[week] += int(n)
+        registered[week] += int(new)
     for hour, n in left:
-        day = days(int(hour))
-        if day is None:
+        if hour < 0:
             carried -= int(n)
         else:
-            stock_out[index[day]] += int(n)
+            stock_out[bisect_right(starts, hour) - 1] += int(n)
     for status, hour, n in ended:
-        day = days(int(hour))
-        if day is not None and str(status) in endings:
-            endings[str(status)][index[day]] += int(n)
+        if hour >= 0 and str(status) in endings:
+            endings[str(status)][bisect_right(starts, hour) - 1] += int(n)
     result: list[dict[str, Any]] = []
     stock = carried
     for i, (start, end) in enumerate(weeks):
@@ -294,10 +324,3 @@ def week_figures(
             }
         )
     return result
-
-
-def _days(start: date, end: date) -> Iterable[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)

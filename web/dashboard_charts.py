@@ -25,6 +25,37 @@ BREAKDOWNS = (
         N_("Rol van de aanvrager"),
     ),
 )
+# Charts of one tally each: key, figure, kind of value, title, row heading.
+TALLIES = (
+    (
+        "intake",
+        "intake_outcomes",
+        "intake_decision",
+        N_("Uitkomst van de intake"),
+        N_("Uitkomst"),
+    ),
+    (
+        "referrals",
+        "referrals",
+        "referred_to",
+        N_("Doorverwezen bij de intake, naar bestemming"),
+        N_("Bestemming"),
+    ),
+    (
+        "outcomes",
+        "outcomes",
+        "outcome",
+        N_("Resultaat bij afsluiting"),
+        N_("Resultaat"),
+    ),
+    (
+        "education",
+        "education_status_at_closing",
+        "education_status",
+        N_("Onderwijssituatie van de leerling bij afsluiting"),
+        N_("Onderwijssituatie"),
+    ),
+)
 MILESTONES = (
     ("to_intake", N_("Tot intake")),
     ("to_assignment", N_("Tot toewijzing")),
@@ -92,33 +123,12 @@ def charts(figures: Mapping[str, Any], say: Say) -> dict[str, Chart]:
         row_heading=say(N_("Stap")),
         empty=empty,
     )
-    found["intake"] = _tally(
-        "intake",
-        say(N_("Uitkomst van de intake")),
-        outcomes,
-        "intake_decision",
-        say(N_("Uitkomst")),
-        say,
-    )
+    for key, figure, kind, title, heading in TALLIES:
+        found[key] = _tally(key, say(title), figures[figure], kind, say(heading), say)
     found["queue"] = _queue(figures, say, empty)
     found["durations"] = _durations(figures, say, empty)
+    found["first_contact"] = _first_contact(figures, say, empty)
     found["thuiszitters"] = _thuiszitters(figures, say)
-    found["outcomes"] = _tally(
-        "outcomes",
-        say(N_("Resultaat bij afsluiting")),
-        figures["outcomes"],
-        "outcome",
-        say(N_("Resultaat")),
-        say,
-    )
-    found["education"] = _tally(
-        "education",
-        say(N_("Onderwijssituatie van de leerling bij afsluiting")),
-        figures["education_status_at_closing"],
-        "education_status",
-        say(N_("Onderwijssituatie")),
-        say,
-    )
     for key, kind, title, heading in BREAKDOWNS:
         found[key] = _tally(key, say(title), figures[key], kind, say(heading), say)
     return found
@@ -144,23 +154,79 @@ def _tally(
 
 
 def _queue(figures: Mapping[str, Any], say: Say, empty: str) -> Chart:
+    """The queue per region, thuiszitters first (they go first in the queue):
+    the regions with the longest waiting thuiszitter lead, then the others by
+    their longest wait."""
     queue = figures["waiting_queue"]
-    regions = sorted(queue, key=lambda r: -(queue[r]["oldest_days"] or 0))
+
+    def home(r: str) -> Mapping[str, Any]:
+        found: Mapping[str, Any] = queue[r].get("thuiszitters") or {}
+        return found
+
+    regions = sorted(
+        queue,
+        key=lambda r: (
+            -(home(r).get("oldest_days") or -1),
+            -(queue[r]["oldest_days"] or 0),
+        ),
+    )
     return bar_chart(
         "queue",
         say(N_("Wachtrij voor toewijzing per regio: hoe lang zaken wachten")),
         [
             (
                 _label(say, "region", r),
-                [queue[r]["median_days"], queue[r]["oldest_days"]],
+                [
+                    home(r).get("oldest_days"),
+                    queue[r]["median_days"],
+                    queue[r]["oldest_days"],
+                ],
             )
             for r in regions
         ],
-        [say(N_("Mediaan (dagen)")), say(N_("Langst wachtend (dagen)"))],
+        [
+            say(N_("Thuiszitter langst wachtend (dagen)")),
+            say(N_("Mediaan (dagen)")),
+            say(N_("Langst wachtend (dagen)")),
+        ],
         axis=say(N_("Dagen in de wachtrij")),
         row_heading=say(N_("Regio")),
         empty=say(N_("Er wachten geen zaken op toewijzing.")),
-        extra={say(N_("Wachtend")): [str(queue[r]["count"]) for r in regions]},
+        extra={
+            say(N_("Thuiszitters wachtend")): [
+                str(home(r).get("count", 0)) for r in regions
+            ],
+            say(N_("Wachtend")): [str(queue[r]["count"]) for r in regions],
+        },
+    )
+
+
+def _first_contact(figures: Mapping[str, Any], say: Say, empty: str) -> Chart:
+    """Working days from (first) assignment to first contact, against the
+    norm of 5 working days."""
+    found = figures["durations"].get("first_contact_after_assignment") or {}
+    count = found.get("count", 0)
+    norm = (figures.get("norms") or {}).get(
+        "first_contact_working_days_after_assignment", 5
+    )
+    within = found.get("within_norm", 0)
+    share = NONE if not count else f"{round(100 * within / count)}%"
+    return bar_chart(
+        "first_contact",
+        say(N_("Eerste contact na toewijzing, in werkdagen")),
+        [
+            (say(N_("Mediaan")), [found.get("median_days")]),
+            (say(N_("90e percentiel")), [found.get("p90_days")]),
+        ],
+        [say(N_("Werkdagen"))],
+        axis=say(N_("Werkdagen na toewijzing")),
+        row_heading=say(N_("Doorlooptijd")),
+        empty=empty,
+        markers=[(say(N_("norm")), float(norm))],
+        extra={
+            say(N_("Zaken")): [str(count), str(count)],
+            say(N_("Binnen de norm")): [f"{within} ({share})", f"{within} ({share})"],
+        },
     )
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from domain.zone import AMSTERDAM, local_date
 from web import labels
+from web.chart_markup import marker, shapes, table_rows
 from web.i18n import translations
 from web.labels import N_
 
@@ -95,6 +96,9 @@ def _environment() -> Environment:
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["label"] = label
+    env.globals["chart_shapes"] = shapes
+    env.globals["chart_marker"] = marker
+    env.globals["table_rows"] = table_rows
     env.filters["day"] = day
     env.filters["moment"] = moment
     env.filters["pair"] = pair

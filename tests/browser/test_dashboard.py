@@ -21,6 +21,7 @@ from domain.zone import AMSTERDAM
 from tests.browser.conftest import assert_accessible, screenshot, sign_in, web_user
 from tests.e2e.helpers import STORES, Api, api_for
 from tests.support import processes
+from web.labels import REGION
 
 DEMO_CASES = 120
 
@@ -81,6 +82,25 @@ def test_a_coordinator_sees_the_year_a_region_a_past_day_and_a_comparison(
     now = figures(api)
     assert shown(page, "registered") == str(now["registered"])
     assert shown(page, "waiting") == str(now["waiting_total"]["count"])
+    # The queue's table: thuiszitters waiting per region, beside all waiting.
+    page.locator("#chart-queue summary").click()
+    queue = now["waiting_queue"]
+    for region, counts in queue.items():
+        row = page.locator("#table-queue tbody tr").filter(
+            has=page.get_by_role("rowheader", name=REGION[region], exact=True)
+        )
+        expect(row.locator("td").nth(3)).to_have_text(
+            str(counts["thuiszitters"]["count"])
+        )
+        expect(row.locator("td").nth(4)).to_have_text(str(counts["count"]))
+    page.locator("#chart-first_contact summary").click()
+    expect(
+        page.locator("#table-first_contact tbody tr").first.locator("td").nth(1)
+    ).to_have_text(str(now["durations"]["first_contact_after_assignment"]["count"]))
+    page.locator("#chart-referrals summary").click()
+    expect(page.locator("#table-referrals tbody tr")).to_have_count(
+        len(now["referrals"])
+    )
     assert_accessible(page)
     screenshot(page, api, "dashboard-now")
 

@@ -387,6 +387,19 @@ def nonzero(counts: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v}
 
 
+def calendar_days(figures: dict[str, Any]) -> dict[str, Any]:
+    """The durations in calendar days from registration."""
+    return {k: v for k, v in figures["durations"].items() if k.startswith("to_")}
+
+
+def queues(figures: dict[str, Any]) -> dict[str, Any]:
+    """The waiting queue per region, its thuiszitters aside."""
+    return {
+        region: {k: v for k, v in queue.items() if k != "thuiszitters"}
+        for region, queue in figures["waiting_queue"].items()
+    }
+
+
 def per_consultant(figures: dict[str, Any]) -> dict[str, int]:
     return {c["consultant_id"]: c["open"] for c in figures["open_per_consultant"]}
 
@@ -463,7 +476,7 @@ def test_the_school_year_now_counts_each_case_in_its_current_state(
 def test_the_durations_now_are_median_and_p90_of_calendar_days(year: Year) -> None:
     f = year.figures()
 
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         # 7 7 14 14 14 21 28 28 28 42 (A B C D E F H I J M)
         "to_intake": {"count": 10, "median_days": 17.5, "p90_days": 29.4},
         # 9 9 21 32 35 35 (A B C E I M; the first assignment, not M's second)
@@ -478,7 +491,7 @@ def test_the_durations_now_are_median_and_p90_of_calendar_days(year: Year) -> No
 def test_the_stock_now_queue_thuiszitters_and_consultants(year: Year) -> None:
     f = year.figures()
 
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 1, "oldest_days": 105, "median_days": 105.0},
         "utrecht": {"count": 1, "oldest_days": 48, "median_days": 48.0},
     }
@@ -502,6 +515,51 @@ def test_the_stock_now_queue_thuiszitters_and_consultants(year: Year) -> None:
         "open": 2,
         "capacity": None,
     }
+
+
+def test_first_contact_is_measured_in_working_days_from_assignment_too(
+    year: Year,
+) -> None:
+    # A Mon 7 -> Wed 9 September: 2; B Thu 10 -> Fri 11: 1; C Tue 20 -> Thu 22
+    # October: 2; E Mon 2 -> Tue 3 November: 1. All within the 5 working days.
+    expected = {
+        "count": 4,
+        "median_days": 1.5,
+        "p90_days": 2.0,
+        "unit": "working_days",
+        "within_norm": 4,
+    }
+    assert year.figures()["durations"]["first_contact_after_assignment"] == expected
+    assert (
+        year.figures(as_of=NOW)["durations"]["first_contact_after_assignment"]
+        == expected
+    )
+    october = year.figures(as_of=MID_OCTOBER)["durations"]
+    assert october["first_contact_after_assignment"] == {
+        "count": 2,
+        "median_days": 1.5,
+        "p90_days": 1.9,
+        "unit": "working_days",
+        "within_norm": 2,
+    }
+
+
+def test_the_queue_of_each_region_counts_its_thuiszitters_first(year: Year) -> None:
+    # H (a thuiszitter) waits in Noord-Holland; J in Utrecht is none.
+    for f in (year.figures(), year.figures(as_of=NOW)):
+        assert f["waiting_queue"]["noord-holland"]["thuiszitters"] == {
+            "count": 1,
+            "oldest_days": 105,
+            "median_days": 105.0,
+        }
+        assert f["waiting_queue"]["utrecht"]["thuiszitters"] == {
+            "count": 0,
+            "oldest_days": None,
+            "median_days": None,
+        }
+    reopened = year.figures(as_of=AFTER_REOPENING)["waiting_queue"]
+    assert reopened["noord-holland"]["thuiszitters"]["oldest_days"] == 57
+    assert reopened["gelderland"]["thuiszitters"]["count"] == 0
 
 
 def test_capacities_from_another_read_model_are_shown_beside_the_open_cases(
@@ -545,14 +603,14 @@ def test_mid_october_shows_only_what_was_known_then(year: Year) -> None:
     }
     assert nonzero(f["intake_outcomes"]) == {"admissible": 3, "not_admissible": 1}
     assert nonzero(f["outcomes"]) == {}
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         "to_intake": {"count": 4, "median_days": 14.0, "p90_days": 23.8},
         "to_assignment": {"count": 2, "median_days": 15.0, "p90_days": 19.8},
         "to_first_contact": {"count": 2, "median_days": 16.5, "p90_days": 21.7},
         "to_closing": {"count": 0, "median_days": None, "p90_days": None},
     }
     # X0 has waited since 27 July (80 days), C since 13 October (2 days).
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 2, "oldest_days": 80, "median_days": 41.0},
     }
     assert f["thuiszitters"] == {
@@ -588,14 +646,14 @@ def test_before_christmas_shows_the_closing_then_in_force(year: Year) -> None:
         "attending": 1,
         "partially_attending": 1,
     }
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         "to_intake": {"count": 8, "median_days": 17.5, "p90_days": 28.0},
         "to_assignment": {"count": 5, "median_days": 32.0, "p90_days": 35.0},
         "to_first_contact": {"count": 4, "median_days": 28.0, "p90_days": 35.8},
         # A 63, E 74 (its first closing, the one in force then)
         "to_closing": {"count": 2, "median_days": 68.5, "p90_days": 72.9},
     }
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 1, "oldest_days": 34, "median_days": 34.0},
     }
     assert f["thuiszitters"] == {
@@ -610,7 +668,7 @@ def test_before_christmas_shows_the_closing_then_in_force(year: Year) -> None:
 def test_a_reopened_case_joins_the_queue_of_its_region(year: Year) -> None:
     f = year.figures(as_of=AFTER_REOPENING)
 
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "gelderland": {"count": 1, "oldest_days": 1, "median_days": 1.0},  # E
         "noord-holland": {"count": 1, "oldest_days": 57, "median_days": 57.0},  # H
         "utrecht": {"count": 1, "oldest_days": 0, "median_days": 0.0},  # J
@@ -664,13 +722,13 @@ def test_the_region_filter_narrows_every_figure(year: Year) -> None:
     }
     assert nonzero(f["intake_outcomes"]) == {"admissible": 5, "referred": 1}
     assert nonzero(f["outcomes"]) == {"placed_at_school": 1, "back_at_school": 1}
-    assert f["durations"] == {
+    assert calendar_days(f) == {
         "to_intake": {"count": 6, "median_days": 17.5, "p90_days": 35.0},
         "to_assignment": {"count": 4, "median_days": 15.0, "p90_days": 30.8},
         "to_first_contact": {"count": 2, "median_days": 16.5, "p90_days": 21.7},
         "to_closing": {"count": 2, "median_days": 104.5, "p90_days": 137.7},
     }
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "utrecht": {"count": 1, "oldest_days": 48, "median_days": 48.0},
     }
     assert f["thuiszitters"] == {
@@ -693,6 +751,15 @@ def test_cases_of_other_school_years_do_not_count(year: Year) -> None:
         "to_assignment": {"count": 2, "median_days": 50.0, "p90_days": 82.8},
         "to_first_contact": {"count": 2, "median_days": 51.0, "p90_days": 83.8},
         "to_closing": {"count": 1, "median_days": 57.0, "p90_days": 57.0},
+        # X1 Wed 13 -> Thu 14 May, Ascension Day: 0 working days; X0 Mon 19 ->
+        # Tue 20 October: 1.
+        "first_contact_after_assignment": {
+            "count": 2,
+            "median_days": 0.5,
+            "p90_days": 0.9,
+            "unit": "working_days",
+            "within_norm": 2,
+        },
     }
     # The stock of that year: what is still open of it (X0), nothing of 2026-2027.
     assert earlier["waiting_queue"] == {}
@@ -707,7 +774,7 @@ def test_the_end_of_the_year_before_shows_its_queue(year: Year) -> None:
     )
 
     assert nonzero(f["by_status"]) == {"awaiting_assignment": 1, "closed": 1}
-    assert f["waiting_queue"] == {
+    assert queues(f) == {
         "noord-holland": {"count": 1, "oldest_days": 4, "median_days": 4.0},
     }
 
@@ -775,6 +842,8 @@ def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
                 tables.year_counts,
                 tables.duration_counts,
                 tables.stock_counts,
+                tables.week_counts,
+                tables.counter_rules,
             )
         )
     assert counters > 0
@@ -787,6 +856,7 @@ def counters(read_db: Database, view: DashboardView) -> dict[str, list[Any]]:
         "dashboard_year_tallies": view.year_counts,
         "dashboard_duration_counts": view.duration_counts,
         "dashboard_stock_counts": view.stock_counts,
+        "dashboard_week_counts": view.week_counts,
     }
     with read_db.reading() as tx:
         return {
@@ -798,7 +868,13 @@ def counters(read_db: Database, view: DashboardView) -> dict[str, list[Any]]:
 def drop_counters(read_db: Database, view: DashboardView) -> None:
     """Back to a version built before the counters existed."""
     with read_db.transaction() as tx:
-        for table in (view.year_counts, view.duration_counts, view.stock_counts):
+        for table in (
+            view.year_counts,
+            view.duration_counts,
+            view.stock_counts,
+            view.week_counts,
+            view.counter_rules,
+        ):
             tx.execute("DROP TABLE {t}", t=table)
 
 
@@ -817,10 +893,14 @@ def test_the_counters_hold_what_the_case_rows_count_however_events_are_batched(
     with year.read_db.reading() as tx:
         rows = tx.fetchall(f"SELECT {', '.join(CASE_COLUMNS)} FROM {{c}}", c=view.cases)
     expected = count_keys(dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
+    weeks = held.pop("dashboard_week_counts")
     assert held == {
         base: sorted((*key, n) for (b, key), n in expected.items() if b == base)
         for base in held
     }
+    # The week counters: what the intervals count, however batched.
+    assert weeks
+    assert weeks == counters(year.read_db, view)["dashboard_week_counts"]
     # (Closings and reopenings took counters down to 0: none is left at 0.)
     assert all(row[-1] > 0 for rows in held.values() for row in rows)
 
@@ -925,3 +1005,66 @@ def test_weeks_by_region_count_only_that_region(year: Year) -> None:
     assert week(f, "2026-W31")["open_at_end"] == 0  # X1 closed in June
     assert week(f, "2026-W34")["open_at_end"] == 1  # A
     assert sum(w["registered"] or 0 for w in f["weeks"]) == 7  # A B F G I J M
+
+
+def test_a_moment_is_settled_once_a_case_registered_well_after_it_is_in(
+    year: Year,
+) -> None:
+    # (What lets the figures as of a past moment be kept: they cannot change.)
+    year.runner.catch_up()
+    view = DashboardView.of(year.runner.version)
+    last = datetime(2027, 2, 15, 9, tzinfo=UTC)  # M, the last registration
+    with year.read_db.reading() as tx:
+        assert view.settled(tx, MID_OCTOBER)
+        assert view.settled(tx, last - timedelta(minutes=6))
+        assert not view.settled(tx, last - timedelta(minutes=4))
+        assert not view.settled(tx, NOW)
+
+
+def test_the_weeks_now_summed_from_the_week_counters_are_those_of_the_intervals(
+    year: Year,
+) -> None:
+    for school_year in ("2025-2026", "2026-2027", "2027-2028"):
+        for region in (None, UT, NH, GE):
+            options: dict[str, Any] = {"school_year": school_year, "region": region}
+            now = year.figures(**options)["weeks"]
+            assert now == year.figures(as_of=NOW, **options)["weeks"]
+    assert any(w["registered"] for w in year.figures()["weeks"])
+
+
+def test_referrals_are_counted_by_their_destination(year: Year) -> None:
+    # F was referred to the Geschillencommissie on 26 October.
+    for f in (year.figures(), year.figures(as_of=NOW)):
+        assert nonzero(f["referrals"]) == {"geschillencommissie": 1}
+        assert set(f["referrals"]) == {
+            "samenwerkingsverband",
+            "geschillencommissie",
+            "leerplicht",
+            "other",
+        }
+        assert f["referrals_complete"] is True
+    assert nonzero(year.figures(as_of=MID_OCTOBER)["referrals"]) == {}
+    assert nonzero(year.figures(region=NH)["referrals"]) == {}
+
+
+def test_a_version_built_before_the_destinations_says_so_until_rebuilt(
+    year: Year, service: CaseService
+) -> None:
+    year.runner.catch_up()
+    view = DashboardView.of(year.runner.version)
+    with year.read_db.transaction() as tx:
+        tx.execute("ALTER TABLE {t} DROP COLUMN referred_to", t=view.cases)
+        tx.execute("DROP TABLE {t}", t=view.counter_rules)
+
+    again = ProjectionRunner(service, year.read_db, DashboardProjection)
+
+    assert again.version == year.runner.version
+    partial = year.figures()
+    assert partial["referrals_complete"] is False
+    assert nonzero(partial["referrals"]) == {}
+    assert partial["intake_outcomes"]["referred"] == 1
+    rebuild(service, year.read_db, DashboardProjection, compare=False)
+    year.runner = ProjectionRunner(service, year.read_db, DashboardProjection)
+    rebuilt = year.figures()
+    assert rebuilt["referrals_complete"] is True
+    assert nonzero(rebuilt["referrals"]) == {"geschillencommissie": 1}

@@ -37,10 +37,14 @@ def figures(
     counted = tallies or {c: Counter() for c in YEAR_COLUMNS}
     result: dict[str, Any] = {"school_year": "2026-2027", "region": None}
     result.update(year_figures(counted))
-    result["durations"], result["intake_outcomes"] = duration_figures(durations)
+    (
+        result["durations"],
+        result["intake_outcomes"],
+        result["referrals"],
+    ) = duration_figures(durations)
     result.update(stock_figures(stock, today, {}))
     result["weeks"] = week_figures(
-        FIRST, LAST, today, lambda h: None if h < 0 else FIRST, entered, [], []
+        FIRST, LAST, today, [0] + [168 * w for w in range(1, 53)], entered, [], []
     )
     result["norms"] = {"intake_days": 42}
     return result
@@ -77,7 +81,7 @@ def test_one_case_is_drawn_as_one_bar_with_its_value_beside_it() -> None:
     assert [b["w"] > 0 for b in funnel.bars] == [True, True, True, False, False, False]
     assert "1" in [t["text"] for t in funnel.texts]
     queue = drawn["queue"]
-    assert queue.table.rows == [("Utrecht", ["6", "6", "1"])]
+    assert queue.table.rows == [("Utrecht", ["\u2013", "6", "6", "0", "1"])]
     assert drawn["stock"].table.rows[0][1] == ["1"]
     assert drawn["durations"].table.rows[0] == (
         "Tot intake",
@@ -156,3 +160,28 @@ def test_csv_cells_that_look_like_formulas_are_made_text() -> None:
         "c", "C", [("=HYPERLINK()", [2.5])], ["n"], axis="", row_heading="h", empty=""
     )
     assert to_csv(chart.table) == "\ufeffh;n\r\n'=HYPERLINK();2,5\r\n"
+
+
+def test_the_queue_lists_the_regions_with_a_waiting_thuiszitter_first() -> None:
+    f = figures(
+        stock=[
+            ("queue", "utrecht", "2026-11-01", 2),
+            ("queue", "gelderland", "2026-12-01", 1),
+            ("queue_home", "gelderland", "2026-12-01", 1),
+        ]
+    )
+    queue = charts(f, say)["queue"]
+
+    assert [label for label, _ in queue.table.rows] == ["Gelderland", "Utrecht"]
+    assert queue.table.rows[0][1] == ["6", "6", "6", "1", "1"]
+    assert queue.table.rows[1][1] == ["\u2013", "36", "36", "0", "2"]
+
+
+def test_first_contact_after_assignment_is_drawn_in_working_days_against_5() -> None:
+    f = figures(durations=[("assignment_to_first_contact", None, 2, 3)])
+    f["norms"]["first_contact_working_days_after_assignment"] = 5
+    chart = charts(f, say)["first_contact"]
+
+    assert chart.empty is None
+    assert chart.table.rows[0] == ("Mediaan", ["2", "3", "3 (100%)"])
+    assert any(t["text"] == "norm" for t in chart.texts)
