@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("var"), description="where SQLite lives")
     intake_norm_weeks: int = Field(default=6, ge=1, le=52)
+    # Cases ended longer ago than this are proposed for destruction.
+    retention_years: int = Field(default=2, ge=1, le=100)
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
     pool_size: int = Field(default=5, ge=1, le=100)
     # The largest request body the service reads (413 beyond it, while reading).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from dossier.cli import case, demo, processes, projections, summary, users
+from dossier.cli import case, demo, processes, projections, records, summary, users
 from dossier.cli.common import OneLineErrors
 
 app = typer.Typer(
@@ -25,5 +25,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(projections.projections_app, name="projections")
 app.command()(processes.serve)
 app.command()(processes.worker)
+app.add_typer(records.retention_app, name="retention")
+app.add_typer(records.destruction_app, name="destruction")
 
 __all__ = ["app"]
