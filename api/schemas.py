@@ -22,7 +22,9 @@ from domain.values import (
     Channel,
     EducationStatus,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Outcome,
     ReferredTo,
     Region,
@@ -185,6 +187,27 @@ class ReasonCreate(Body):
 
 class ErasureCreate(Body):
     reason: ErasureReason
+
+
+class LegalHoldCreate(Body):
+    """A reason code and, if any, the file number of the complaint or procedure
+    (no names: the hold outlives the case's personal data)."""
+
+    reason: HoldReason
+    file_reference: str | None = Field(default=None, max_length=40)
+
+
+class LegalHoldLift(Body):
+    reason: LiftReason
+    file_reference: str | None = Field(default=None, max_length=40)
+
+
+class DestructionRemoval(Body):
+    """Take a case off a proposed destruction list, with a reason code."""
+
+    case_id: UUID
+    reason: HoldReason
+    file_reference: str | None = Field(default=None, max_length=40)
 
 
 class ConsultantCreate(Body):
