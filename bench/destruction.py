@@ -79,7 +79,8 @@ def main() -> None:
     print(f"destruction bench on {store}, {n} cases (seeded in {seeded:.1f} s)")
     print(f"  erasure on request (1 case, baseline): {one * 1000:8.1f} ms")
     print(
-        f"  propose ({n} candidates checked):     {proposed:8.2f} s  {n / proposed:8.0f} cases/s"
+        f"  propose ({n} candidates checked):     {proposed:8.2f} s"
+        f"  {n / proposed:8.0f} cases/s"
     )
     print(
         f"  run ({n} cases erased):                {ran:8.2f} s  {n / ran:8.0f} cases/s"
