@@ -244,6 +244,8 @@ class CasePublic(BaseModel):
     version: int
     registered_at: datetime
     erased: bool
+    # A legal hold in force: its reason code, file number and since when.
+    legal_hold: dict[str, Any] | None = None
     channel: str
     requester: dict[str, Any]
     consent_given: bool

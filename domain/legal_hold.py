@@ -16,7 +16,9 @@ from domain.errors import InvalidCaseData
 FILE_REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9./-]{0,39}")
 
 
-def check_file_reference(reference: str | None, field: str = "reference") -> str | None:
+def check_file_reference(
+    reference: str | None, field: str = "file_reference"
+) -> str | None:
     """The reference as stored (trimmed, upper case), or None when empty."""
     if reference is None or not reference.strip():
         return None

@@ -21,6 +21,7 @@ from web.routes import (
     case_page,
     consultants,
     dashboard,
+    destruction_lists,
     queue,
     registration,
     sign_in,
@@ -122,6 +123,7 @@ def install_pages(app: FastAPI, here: Site) -> None:
         registration,
         consultants,
         dashboard,
+        destruction_lists,
         about,
     ):
         app.include_router(module.router)

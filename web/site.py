@@ -182,6 +182,8 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
         items.append(("/dashboard", person.t(N_("Dashboard"))))
     if person.role in (Role.COORDINATOR, Role.ADMIN):
         items.append(("/consulenten", person.t(N_("Consulenten"))))
+    if person.role in READERS[Read.READ_DESTRUCTION]:
+        items.append(("/vernietiging", person.t(N_("Vernietiging"))))
     return items
 
 

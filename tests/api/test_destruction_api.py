@@ -63,7 +63,7 @@ def test_a_legal_hold_refuses_erasure_until_it_is_lifted(officers: Api) -> None:
         f"/api/v1/cases/{cid}/legal-hold",
         json={"reason": "complaint", "file_reference": "mevrouw Jansen"},
     )
-    assert assert_problem(bad, 422)["errors"][0]["field"] == "reference"
+    assert assert_problem(bad, 422)["errors"][0]["field"] == "file_reference"
     held = officers.client(RECORDS).post(
         f"/api/v1/cases/{cid}/legal-hold",
         json={"reason": "complaint", "file_reference": "KL-2026-014"},
