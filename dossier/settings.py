@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     intake_norm_weeks: int = Field(default=6, ge=1, le=52)
     # Cases ended longer ago than this are proposed for destruction.
     retention_years: int = Field(default=2, ge=1, le=100)
+    # How often `dossier worker` proposes a destruction list; 0: never (cron
+    # `dossier retention propose` instead). Run it in one worker only.
+    retention_interval_hours: float = Field(default=0, ge=0, le=24 * 366)
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
     pool_size: int = Field(default=5, ge=1, le=100)
     # The largest request body the service reads (413 beyond it, while reading).

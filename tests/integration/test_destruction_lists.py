@@ -31,6 +31,7 @@ from storage.db import Database
 from tests.support.clock import FakeClock
 from tests.support.processes import start
 from tests.support.samples import COORDINATOR, INTAKE, registration
+from workers.retention import RetentionWorker
 
 RECORD_MANAGER = Actor("records-1", Role.RECORD_MANAGER, "req-records")
 PRIVACY_OFFICER = Actor("privacy-1", Role.PRIVACY_OFFICER, "req-privacy")
@@ -229,3 +230,26 @@ def test_a_run_killed_halfway_and_run_again_erases_every_case_exactly_once(
     assert [c["outcome"] for c in certificate["cases"]] == ["erased"] * 300
     assert all(erasures(service, c) == 1 for c in cases)
     assert all(service.keyring.key_for(c) is None for c in cases)
+
+
+def test_the_retention_worker_proposes_once_what_is_due_and_erases_nothing(
+    service: CaseService, clock: FakeClock, read_db: Database
+) -> None:
+    due = ended_cases(service, clock, 2)
+    catch_up(service, read_db)
+    worker = RetentionWorker(
+        service, read_db, years=2, every_seconds=3600, first_after=0.01
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            catch_up(service, read_db)
+            if on_open_lists(read_db):
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert on_open_lists(read_db) == set(due)
+    assert worker.run_once() is None, "the cases wait on the list proposed"
+    assert not any(service.get_case(c).erased for c in due)
