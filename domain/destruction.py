@@ -5,10 +5,11 @@ period after their end, ``kind`` retention) or the one case erased on request
 (``kind`` on_request, proposed, approved and run at once). The record manager
 reviews it and may take cases off with a reason; the privacy officer approves
 it; then each listed case is erased and its outcome recorded here, in the
-transaction of the case's own erasure, so a run cut off halfway goes on where it
-stopped and erases no case twice. The completed list is the destruction
-certificate (verklaring van vernietiging): it holds case references, ids,
-codes, dates and who did what, never personal data, and is kept for ever.
+transaction of the case's own erasure (domain/records.py), so a run cut off
+halfway goes on where it stopped and erases no case twice. The completed list
+is the destruction certificate (verklaring van vernietiging): it holds case
+references, ids, codes, dates and who did what, never personal data, and is
+kept for ever.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 their runs, and the certificate every erasure leaves (domain/destruction.py).
 
 ``RecordsCommands`` is a layer of ``CaseService`` (domain/service.py). A list's
-run erases case after case; each case's erasure and the list's record of it
-are saved in one transaction, and the case's key is destroyed after it, so a
-run stopped anywhere (a crash, SIGKILL) is finished by running it again: what
-the list records as done is not erased twice, and a key left behind by a stop
-between the commit and its destruction is destroyed then.
+run erases its cases a batch at a time; a batch's erasures and the list's
+record of them are saved in one transaction, and the cases' keys are destroyed
+after it, so a run stopped anywhere (a crash, SIGKILL) is finished by running
+it again: what the list records as done is not erased twice, and a key left
+behind by a stop between the commit and its destruction is destroyed then.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from domain.permissions import Command, check_permitted
 from domain.reads import ServiceReads
 from domain.values import Actor, ErasureReason, HoldReason
 from domain.zone import local_date
+
+# Cases erased in one transaction by a list's run (with the list's record).
+RUN_BATCH = 50
 
 
 def _entry(case: Case) -> dict[str, Any]:
@@ -138,11 +141,13 @@ class RecordsCommands(ServiceReads):
         *,
         by: Actor,
         progress: Callable[[int, int], None] | None = None,
+        batch_size: int = RUN_BATCH,
     ) -> DestructionList:
-        """Erase every case the approved list still waits on, one transaction
-        each (the case's erasure and the list's record of it); a case that
-        refuses (placed under legal hold since, reopened) is recorded as
-        skipped with its rule. Run again after a stop, it goes on from there."""
+        """Erase every case the approved list still waits on, ``batch_size`` at
+        a time: the batch's erasures and the list's record of them in one
+        transaction, then their keys destroyed. A case that refuses (placed
+        under legal hold since, reopened) is recorded as skipped with its rule.
+        Run again after a stop, it goes on from there."""
         lst = self.get_destruction_list(list_id)
         lst.check_may_run(by)
         for case_id, done in lst.outcomes.items():
@@ -152,43 +157,53 @@ class RecordsCommands(ServiceReads):
             return lst
         lst.complete_if_empty(by=by, now=self.clock.now())
         total = len(lst.listed)
-        for key in list(lst.to_run):
-            self._run_one(lst, UUID(key), by)
+        waiting = [UUID(key) for key in lst.to_run]
+        for start in range(0, len(waiting), batch_size):
+            self._run_batch(lst, waiting[start : start + batch_size], by)
             if progress is not None:
                 progress(total - len(lst.to_run), total)
         if lst.pending_events:  # an empty list's completion
             self.save_changes(lst)
         return lst
 
-    def _run_one(self, lst: DestructionList, case_id: UUID, by: Actor) -> None:
-        now = self.clock.now()
-        try:
-            case = self.get_case(case_id)
-        except CaseNotFound as missing:
-            lst.record_done(case_id, Outcome.SKIPPED, by=by, now=now, rule=missing.rule)
-            self.save_changes(lst)
-            return
-        if case.erased:
-            lst.record_done(case_id, Outcome.ALREADY_ERASED, by=by, now=now)
-            self.save_changes(lst)
+    def _run_batch(self, lst: DestructionList, batch: list[UUID], by: Actor) -> None:
+        self.keyring.prefetch(set(batch))
+        erased: list[Case] = []
+        keys_left: list[UUID] = []
+        for case_id in batch:
+            now = self.clock.now()
+            try:
+                case = self.get_case(case_id)
+            except CaseNotFound as missing:
+                lst.record_done(
+                    case_id, Outcome.SKIPPED, by=by, now=now, rule=missing.rule
+                )
+                continue
+            if case.erased:
+                lst.record_done(case_id, Outcome.ALREADY_ERASED, by=by, now=now)
+                keys_left.append(case_id)
+                continue
+            try:
+                case.erase_personal_data(
+                    ErasureReason.RETENTION_EXPIRED, by=by, now=now
+                )
+            except DossierError as refusal:
+                lst.record_done(
+                    case_id,
+                    Outcome.SKIPPED,
+                    by=by,
+                    now=now,
+                    rule=refusal.rule,
+                    detail=refusal.detail,
+                )
+                continue
+            lst.record_done(case_id, Outcome.ERASED, by=by, now=now)
+            erased.append(case)
+        self.save_changes(*erased, lst)
+        for case in erased:
+            self.keyring.destroy(case.id)
+        for case_id in keys_left:
             self._destroy_key_left(case_id)
-            return
-        try:
-            case.erase_personal_data(ErasureReason.RETENTION_EXPIRED, by=by, now=now)
-        except DossierError as refusal:
-            lst.record_done(
-                case_id,
-                Outcome.SKIPPED,
-                by=by,
-                now=now,
-                rule=refusal.rule,
-                detail=refusal.detail,
-            )
-            self.save_changes(lst)
-            return
-        lst.record_done(case_id, Outcome.ERASED, by=by, now=now)
-        self.save_changes(case, lst)
-        self.keyring.destroy(case_id)
 
     def _destroy_key_left(self, case_id: UUID) -> None:
         if self.keyring.key_for(case_id) is not None:
