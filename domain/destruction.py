@@ -312,7 +312,10 @@ class DestructionList(Aggregate):
             "approved": _stamp(self.approved),
             "completed": _stamp(self.completed),
             "held": [
-                {k: h.get(k) for k in ("case_id", "reference", "rule", "detail")}
+                {
+                    k: h.get(k)
+                    for k in ("case_id", "reference", "ended_on", "rule", "detail")
+                }
                 for h in self.held
             ],
             "removed": [

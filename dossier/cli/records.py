@@ -129,7 +129,7 @@ def _serving_tables(db: Database) -> dict[str, str]:
     return versioned_tables(DestructionListsProjection.tables, version)
 
 
-def _print(lst: DestructionList) -> None:
+def _print(lst: DestructionList, users: UserStore) -> None:
     c = lst.certificate()
     facts = Table(title=f"Destruction list {c['list_id']}", show_header=False)
     facts.add_column(style="bold")
@@ -140,7 +140,11 @@ def _print(lst: DestructionList) -> None:
     facts.add_row("rule", rule)
     for step in ("proposed", "reviewed", "approved", "completed"):
         done = c[step]
-        facts.add_row(step, "-" if done is None else f"{done['at']} by {done['by']}")
+        if done is None:
+            facts.add_row(step, "-")
+            continue
+        user = users.get(done["by"])
+        facts.add_row(step, f"{done['at']} by {user.name if user else done['by']}")
     out.print(facts)
     cases = Table("reference", "case id", "ended on", "outcome", "why", title="Cases")
     for row in c["cases"]:
@@ -170,8 +174,13 @@ def _print(lst: DestructionList) -> None:
 @destruction_app.command("show")
 def destruction_show(list_id: ListId) -> None:
     """One list: its rule, steps and cases (the certificate once completed)."""
-    with session(must_exist=True) as (_, service):
-        _print(service.get_destruction_list(_list_id(list_id)))
+    with session(must_exist=True) as (settings, service):
+        lst = service.get_destruction_list(_list_id(list_id))
+        db = build_read_database(settings)
+        try:
+            _print(lst, UserStore(db))
+        finally:
+            db.close()
 
 
 @destruction_app.command("remove")
