@@ -13,7 +13,13 @@ from playwright.sync_api import Page, expect
 
 from domain.values import Role
 from dossier.bootstrap import build_service
-from tests.browser.conftest import WebUser, assert_accessible, screenshot, web_user
+from tests.browser.conftest import (
+    WebUser,
+    assert_accessible,
+    screenshot,
+    sign_in,
+    web_user,
+)
 from tests.browser.keyboard_and_http import form_token, signed_in_client
 from tests.e2e.helpers import Api
 from tests.support.clock import FakeClock
@@ -122,3 +128,41 @@ def test_a_list_is_proposed_reviewed_approved_and_run_on_the_pages(
                 path = "/vernietiging" + (f"/{list_id}{step}" if step else "")
                 answer = client.post(path, data={"csrf_token": token})
                 assert answer.status_code == 403, (role, path)
+
+
+def test_a_legal_hold_placed_on_the_case_page_blocks_erasure_until_lifted(
+    page: Page, api: Api
+) -> None:
+    case = api.case_in("withdrawn")
+    sign_in(page, api, web_user(api, Role.COORDINATOR))
+    page.goto(f"{api.server.url}/zaken/{case['id']}")
+
+    page.locator("summary", has_text="Juridische blokkade plaatsen").click()
+    form = page.locator("form[action$='/blokkeren']")
+    form.get_by_label("Reden").select_option(label="Klacht")
+    form.get_by_label("Dossiernummer (zoals KL-2026-014)").fill("mevrouw Jansen")
+    form.get_by_role("button", name="Juridische blokkade plaatsen").click()
+    expect(page.locator("#blokkeren-file_reference-error")).to_contain_text(
+        "Vul een dossiernummer in"
+    )
+    assert_accessible(page)
+
+    form = page.locator("form[action$='/blokkeren']")
+    form.get_by_label("Reden").select_option(label="Klacht")
+    form.get_by_label("Dossiernummer (zoals KL-2026-014)").fill("KL-2026-014")
+    form.get_by_role("button", name="Juridische blokkade plaatsen").click()
+    expect(page.get_by_text("Juridische blokkade sinds")).to_contain_text(
+        "Klacht. Dossiernummer KL-2026-014."
+    )
+    # Erasure is no longer offered while the hold is in force.
+    expect(page.locator("summary", has_text="Persoonsgegevens wissen")).to_have_count(0)
+    assert api.case(case["id"])["legal_hold"]["reason"] == "complaint"
+    assert_accessible(page)
+    screenshot(page, api, "case-legal-hold")
+
+    page.locator("summary", has_text="Juridische blokkade opheffen").click()
+    form = page.locator("form[action$='/blokkade-opheffen']")
+    form.get_by_label("Reden").select_option(label="Klacht afgehandeld")
+    form.get_by_role("button", name="Juridische blokkade opheffen").click()
+    expect(page.get_by_text("Juridische blokkade sinds")).to_have_count(0)
+    expect(page.locator("summary", has_text="Persoonsgegevens wissen")).to_have_count(1)
