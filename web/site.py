@@ -175,7 +175,9 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
     """The main menu's links for the visitor's role."""
     if person.user is None:
         return []
-    items = [("/", person.t(N_("Werkvoorraad")))]
+    items = []
+    if person.role in READERS[Read.LIST_CASES]:
+        items.append(("/", person.t(N_("Werkvoorraad"))))
     if person.role in (Role.INTAKE, Role.COORDINATOR):
         items.append(("/aanmelding", person.t(N_("Nieuwe aanmelding"))))
     if person.role in READERS[Read.READ_DASHBOARD]:
