@@ -26,10 +26,11 @@ COPY dossier/ /src/dossier/
 RUN pip install --no-deps /src && rm -rf /src
 
 # A fixed numeric uid, so an orchestrator can check runAsNonRoot; var/ is where the
-# embedded SQLite default would live, so it must be writable by that user.
+# embedded SQLite default would live, so it must be writable by that user; /keys
+# holds the key-encryption keys (a volume of its own in compose.yaml).
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home dossier \
-    && mkdir -p /app/var \
-    && chown -R dossier:dossier /app
+    && mkdir -p /app/var /keys \
+    && chown -R dossier:dossier /app /keys
 WORKDIR /app
 USER 10001:10001
 

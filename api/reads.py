@@ -4,7 +4,8 @@ every read of personal data in the access log."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,9 +13,15 @@ from fastapi import Request
 
 from api.container import Container
 from api.problems import Problem
+from domain.case import Case
+from domain.deadlines import Deadline
 from domain.errors import NotPermitted
+from domain.sealing import KeyScope, open_text
+from domain.search import blind_words
 from domain.values import Actor, Role
+from domain.zone import local_date
 from projections.audit_access_log import create_access_log, record_access
+from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
 from projections.case_list import CaseFilter, CaseListProjection, CasePage
 from projections.cursors import BadCursor
@@ -80,6 +87,69 @@ def log_reads(
         )
 
 
+@dataclass(frozen=True)
+class CaseAt:
+    """A case as it was (or is), its deadline clocks, and its latest version."""
+
+    case: Case
+    deadlines: tuple[Deadline, ...]
+    latest_version: int
+
+
+def case_at(
+    container: Container,
+    actor: Actor,
+    request: Request,
+    case_id: UUID,
+    *,
+    purpose: str,
+    version: int | None = None,
+    as_of: datetime | None = None,
+    clocks_on: date | None = None,
+    clocks_when_recorded: bool = False,
+) -> CaseAt:
+    """The case now, at ``version`` or as it stood at ``as_of``, if ``actor`` may
+    read it, the read logged with ``purpose``; for the API and the pages.
+
+    The clocks are computed for ``clocks_on``, else (``clocks_when_recorded``)
+    for the day that version was recorded, else for the day of ``as_of``, else
+    for today. CaseNotFound, NotPermitted; Problem 404 for a version the case
+    has not reached, 422 for both a version and a moment."""
+    if version is not None and as_of is not None:
+        raise Problem(
+            422, "invalid-request", "Invalid request", "give version or as_of, not both"
+        )
+    service = container.service
+    now = version is None and as_of is None
+    current: Case | None = None
+    if now or not Case.may_read_any(actor):
+        # Whether a consultant may read it depends on the case as it is now.
+        current = service.get_case(case_id)
+        current.check_may_read(actor)
+        latest = current.version
+    else:  # no need to load the case now (a long case's costliest read)
+        latest = service.latest_version(case_id)
+    if version is not None and version > latest:
+        raise Problem(
+            404,
+            "version-not-found",
+            "Version not found",
+            f"the case has no version {version}",
+        )
+    case = (
+        current
+        if now and current is not None
+        else service.get_case(case_id, version=version, as_of=as_of)
+    )
+    log_reads(container, actor, request, [case_id], purpose)
+    today = clocks_on
+    if today is None and clocks_when_recorded:
+        today = local_date(case.modified_on)
+    elif today is None and as_of is not None:
+        today = as_of.date()
+    return CaseAt(case, service.deadlines(case, today), latest)
+
+
 def case_list_page(
     container: Container,
     actor: Actor,
@@ -96,22 +166,92 @@ def case_list_page(
         if filters.consultant_id not in (None, actor.user_id):
             raise NotPermitted("a consultant sees only the cases assigned to them")
         filters = replace(filters, consultant_id=actor.user_id)
+    keyring = container.service.keyring
+    if filters.q:
+        filters = replace(
+            filters, name_words=tuple(blind_words(keyring.search_secret(), filters.q))
+        )
     view, _ = serving_view(container, CaseListProjection, min_position)
     try:
         with container.db.reading() as tx:
             page: CasePage = view.page(tx, filters, limit=limit, cursor=cursor)
     except BadCursor:
-        raise Problem(
-            422,
-            "invalid-request",
-            "Invalid request",
-            "cursor is not one this service handed out",
-            errors=[{"field": "cursor", "message": "not valid"}],
-        ) from None
-    log_reads(
-        container, actor, request, [UUID(r.case_id) for r in page.rows], "case_list"
+        raise _bad_cursor() from None
+    ids = [UUID(r.case_id) for r in page.rows]
+    with KeyScope():  # the page's names opened with one read of their keys
+        keyring.prefetch(set(ids))
+        rows = [
+            replace(r, pupil_name=open_text(keyring.key_for(i), i, r.pupil_name))
+            for r, i in zip(page.rows, ids, strict=True)
+        ]
+    log_reads(container, actor, request, ids, "case_list")
+    return CasePage(rows, page.next_cursor)
+
+
+@dataclass(frozen=True)
+class TrailFilter:
+    """What the audit trail is filtered on (ids and codes, never a name)."""
+
+    case_id: UUID | None = None
+    actor: str | None = None
+    role: str | None = None
+    kind: str | None = None  # "change" or "read"
+    from_: datetime | None = None
+    to: datetime | None = None
+
+
+def audit_trail_page(
+    container: Container,
+    filters: TrailFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+    min_position: int | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the audit trail (changes and reads in time order) and the
+    cursor of the next; for the API and the pages. Problem 422 for a cursor not
+    handed out here or a bad filter."""
+    view, _ = serving_view(container, AuditTrailProjection, min_position)
+    try:
+        with container.db.reading() as tx:
+            found: tuple[list[dict[str, Any]], str | None] = view.trail(
+                tx,
+                case_id=filters.case_id,
+                actor=filters.actor,
+                role=filters.role,
+                kind=filters.kind,
+                from_=filters.from_,
+                to=filters.to,
+                limit=limit,
+                cursor=cursor,
+            )
+    except BadCursor:
+        raise _bad_cursor() from None
+    except ValueError as error:
+        raise Problem(422, "invalid-request", "Invalid request", str(error)) from None
+    return found
+
+
+def change_at(
+    container: Container, case_id: UUID, version: int
+) -> dict[str, Any] | None:
+    """The audit trail's entry for a case's event at ``version``: what it changed
+    (old and new values, personal ones null once erased), who, when, the request."""
+    position = container.service.log_position_of(case_id, version)
+    view, _ = serving_view(container, AuditTrailProjection, None)
+    with container.db.reading() as tx:
+        entry: dict[str, Any] | None = view.entry(tx, position)
+    return entry
+
+
+def _bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        "cursor is not one this service handed out",
+        errors=[{"field": "cursor", "message": "not valid"}],
     )
-    return page
 
 
 def prepare_access_log(container: Container) -> None:

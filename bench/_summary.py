@@ -200,6 +200,28 @@ def pages_rows(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def replay_rows(data: dict[str, Any]) -> list[Row]:
+    """A replay step's server p95 per store, beside the API's plain case read."""
+    rows: list[Row] = []
+    goal = data.get("target_p95_ms")
+    for store, result in (data.get("stores") or {}).items():
+        pages = {p["page"]: p for p in result["pages"]}
+        step, api = pages.get("replay step (htmx)"), pages.get("API case read")
+        if step is None:
+            continue
+        p95 = step["server_ms"]["p95"]
+        rows.append(
+            [
+                f"replay step p95 ms (server), {result['events']} events, {store}",
+                p95,
+                api["server_ms"]["p95"] if api else None,
+                f"<= {goal:g}" if goal else None,
+                met(p95, goal, at_most=True) if goal else "-",
+            ]
+        )
+    return rows
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "catchup": catchup_rows,
     "commands": commands_rows,
@@ -209,6 +231,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "dashboard": dashboard_rows,
     "outages": outages_rows,
     "pages": pages_rows,
+    "replay": replay_rows,
 }
 
 

@@ -20,6 +20,7 @@ import pstats
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,16 @@ from dossier.bootstrap import (
     build_service,
     store_environment,
 )
+from dossier.settings import Settings
 from projections.case_list import CaseListProjection
 from projections.rebuild import drop_version, rebuild
 from projections.registry import resolve
 from projections.runner import ProjectionRunner, subclasses
 from projections.state import next_version
 from storage.db import Database
-from storage.stores import CasePostgresFactory, keyring_for
+from storage.kek import KekFile
+from storage.keyrings import keyring_for
+from storage.stores import CasePostgresFactory
 
 # --- the library-style baseline ---
 
@@ -65,8 +69,11 @@ class LibraryCaseService(CaseService):
     name = "dossier"  # the same event table, dossier_events
 
     def __init__(self, env: EnvType | None = None) -> None:
+        keks = KekFile(Settings().kek_path)
         super().__init__(
-            env, infrastructure=CasePostgresFactory, keyring_factory=keyring_for
+            env,
+            infrastructure=CasePostgresFactory,
+            keyring_factory=partial(keyring_for, keks=keks),
         )
 
 

@@ -137,6 +137,7 @@ class Read(StrEnum):
     READ_DASHBOARD = "read_dashboard"
     READ_AUDIT = "read_audit"
     READ_DESTRUCTION = "read_destruction"
+    READ_OPERATIONS = "read_operations"
 
 
 _STAFF = frozenset(
@@ -155,6 +156,8 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.READ_AUDIT: frozenset({Role.AUDITOR}),
     # Destruction lists and certificates hold no personal data.
     Read.READ_DESTRUCTION: _RECORDS | frozenset({Role.AUDITOR}),
+    # The read models' versions, positions and lag: for whoever runs the service.
+    Read.READ_OPERATIONS: frozenset({Role.ADMIN}),
 }
 
 

@@ -23,7 +23,7 @@ from domain.deadlines import Deadline, compute_deadlines
 from domain.errors import CaseNotFound, ConsultantNotFound
 from domain.history import HistoryEntry, history_entry
 from domain.reference import CaseReference
-from domain.sealing import LeftSealed
+from domain.sealing import KeyScope, LeftSealed
 from domain.zone import local_date
 
 CaseEvent = Case.Event | Case.Registered
@@ -55,7 +55,8 @@ class ServiceReads(DossierApplication):
         if as_of is not None:
             return self._case_as_of(case_id, as_of)
         try:
-            aggregate: Any = self.repository.get(case_id, version=version)
+            with KeyScope():  # the case's key read once for all its events
+                aggregate: Any = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(f"no case {case_id}") from None
         if not isinstance(aggregate, Case):
@@ -92,15 +93,24 @@ class ServiceReads(DossierApplication):
             raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
         return self.get_case(case_id, version=version)
 
+    def latest_version(self, case_id: UUID) -> int:
+        """The case's version now, from its last event alone (read sealed)."""
+        with LeftSealed():
+            newest = self._case_events(case_id, desc=True, limit=1)
+        if not newest or not _is_case_event(newest[0]):
+            raise CaseNotFound(f"no case {case_id}")
+        return newest[0].originator_version
+
     def _case_replayed_until(self, case_id: UUID, as_of: datetime) -> Case:
         """Every event from the first, up to the first recorded after ``as_of``."""
         case: Case | None = None
-        for event in self.events.get(case_id):
-            if not _is_case_event(event):
-                break
-            if event.timestamp > as_of:
-                break
-            case = cast(Case, event.mutate(case))
+        with KeyScope():
+            for event in self.events.get(case_id):
+                if not _is_case_event(event):
+                    break
+                if event.timestamp > as_of:
+                    break
+                case = cast(Case, event.mutate(case))
         if not isinstance(case, Case):
             raise CaseNotFound(f"no case {case_id} at {as_of.isoformat()}")
         return case
@@ -151,10 +161,19 @@ class ServiceReads(DossierApplication):
 
     def history(self, case_id: UUID) -> list[HistoryEntry]:
         """The case's events in order, personal values opened where the key exists."""
-        events = list(self.events.get(case_id))
+        with KeyScope():
+            events = list(self.events.get(case_id))
         if not events or not isinstance(events[0], Case.Registered):
             raise CaseNotFound(f"no case {case_id}")
         return [history_entry(e) for e in events]
+
+    def history_entry(self, case_id: UUID, version: int) -> HistoryEntry:
+        """The case's event at ``version`` as an entry (personal values opened
+        where the key exists)."""
+        events = self._case_events(case_id, gt=version - 1, lte=version)
+        if not events or not _is_case_event(events[0]):
+            raise CaseNotFound(f"no case {case_id} at version {version}")
+        return history_entry(events[0])
 
     # --- consultants ----------------------------------------------------------------
 

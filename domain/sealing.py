@@ -30,7 +30,8 @@ NONCE_BYTES = 12
 
 
 class KeyRing(ABC):
-    """The per-case keys. Implemented by each store, in the events' database."""
+    """The per-case keys. Implemented by each store, in the events' database,
+    where they are kept wrapped under a key-encryption key held outside it."""
 
     @abstractmethod
     def key_for(self, case_id: UUID) -> bytes | None:
@@ -40,12 +41,76 @@ class KeyRing(ABC):
     def destroy(self, case_id: UUID) -> None:
         """Destroy the case's key for good."""
 
+    @abstractmethod
+    def stored(self, keys: dict[UUID, bytes]) -> dict[UUID, Any]:
+        """New cases' keys as the store keeps them (wrapped), for the recorder
+        to insert beside the cases' first events."""
+
+    def search_secret(self) -> bytes:
+        """The secret of the pupil-name blind index (domain.search), kept
+        outside the database as the keys' own wrapping keys are."""
+        raise NotImplementedError
+
     def prefetch(self, case_ids: set[UUID]) -> None:
-        """Read many cases' keys at once before opening a batch of their events."""
+        """Read many cases' keys at once into the current KeyScope (if any),
+        before opening a batch of their events."""
 
     @staticmethod
     def new_key() -> bytes:
         return AESGCM.generate_key(bit_length=256)
+
+
+# The keys read within the current KeyScope; None outside one.
+_scope: ContextVar[dict[UUID, bytes | None] | None] = ContextVar(
+    "key_scope", default=None
+)
+
+
+class KeyScope:
+    """A unit of work (one load of a case, one projection batch) in which each
+    case's key is read from the store once. Keys are kept nowhere else: none
+    outlives the read that needed it, so an erasure holds at once in every
+    process. Scopes nest: an inner one uses the outer's keys."""
+
+    def __enter__(self) -> None:
+        self._token = _scope.set({}) if _scope.get() is None else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _scope.reset(self._token)
+
+
+def scoped_keys() -> dict[UUID, bytes | None] | None:
+    """The current KeyScope's keys (to read from and fill), None outside one."""
+    return _scope.get()
+
+
+# Read models keep personal values sealed under the case's key too, so that an
+# erasure (the key destroyed) also shreds every copy in them and their old rows.
+READ_MODEL_AAD = b":read-model"
+SEALED_TEXT = "sealed:"
+
+
+def seal_text(key: bytes, case_id: UUID, text: str) -> str:
+    """``text`` sealed for a read model's column (AES-GCM under the case key)."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = nonce + AESGCM(key).encrypt(
+        nonce, text.encode("utf-8"), case_id.bytes + READ_MODEL_AAD
+    )
+    return SEALED_TEXT + base64.b64encode(sealed).decode("ascii")
+
+
+def open_text(key: bytes | None, case_id: UUID, stored: str | None) -> str | None:
+    """A read model's sealed column opened; None when empty or the key is gone.
+    A row from before sealing (plain text) reads as it is until a rebuild."""
+    if stored is None or not stored.startswith(SEALED_TEXT):
+        return stored
+    if key is None:
+        return None
+    sealed = base64.b64decode(stored[len(SEALED_TEXT) :])
+    nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    plain = AESGCM(key).decrypt(nonce, ciphertext, case_id.bytes + READ_MODEL_AAD)
+    return plain.decode("utf-8")
 
 
 class KeyMissing(Exception):

@@ -111,7 +111,10 @@ class CaseService(RecordsCommands):
         with PendingKeys({case_id: key}):
             # The case last, so the position reached is its own event's.
             position = self.save_changes(
-                counter, index, case, new_case_keys={case_id: key}
+                counter,
+                index,
+                case,
+                new_case_keys=self.keyring.stored({case_id: key}),
             )
         return Result(case, position)
 

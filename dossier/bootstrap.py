@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -15,7 +17,10 @@ from domain.clock import Clock
 from domain.service import CaseService
 from dossier.settings import Settings
 from storage.db import Database, PostgresDatabase, SQLiteDatabase
-from storage.stores import CasePostgresFactory, CaseSQLiteFactory, keyring_for
+from storage.kek import KekError, KekFile
+from storage.keyrings import StoreKeyRing, keyring_for
+from storage.stores import CasePostgresFactory, CaseSQLiteFactory
+from workers.key_maintenance import KeyMaintenance
 
 log = structlog.get_logger(__name__)
 
@@ -86,15 +91,34 @@ def report_failure(what: str, error: BaseException) -> None:
 
 
 def build_service(settings: Settings, *, clock: Clock | None = None) -> CaseService:
+    keks = KekFile(settings.kek_path)
     with setting_up(settings):
-        return CaseService(
+        service = CaseService(
             store_environment(settings),
             infrastructure=infrastructure_for(settings),
-            keyring_factory=keyring_for,
+            keyring_factory=partial(keyring_for, keks=keks),
             clock=clock,
             intake_norm_weeks=settings.intake_norm_weeks,
             report_failure=report_failure,
         )
+        first_keks(keks, service, settings)
+    return service
+
+
+def first_keks(keks: KekFile, service: CaseService, settings: Settings) -> None:
+    """Make the key-encryption key file on a new store; refuse to start on a
+    store whose keys are wrapped when the file is missing (a new KEK would make
+    every case read as erased)."""
+    if keks.path.exists():
+        return
+    keyring = service.keyring
+    assert isinstance(keyring, StoreKeyRing)
+    if any(epoch is not None for epoch in keyring.rows_per_epoch()):
+        raise KekError(
+            f"the store's case keys are wrapped, but there is no key-encryption"
+            f" key file at {keks.path}: restore it, or point DOSSIER_KEK_FILE at it"
+        )
+    keks.ensure(service.clock.now())
 
 
 @contextmanager
@@ -113,3 +137,15 @@ def setting_up(settings: Settings) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
+def key_maintenance(service: CaseService, settings: Settings) -> KeyMaintenance:
+    """The KEK schedule for a process that runs the workers (or hosts them)."""
+    keyring = service.keyring
+    assert isinstance(keyring, StoreKeyRing)
+    return KeyMaintenance(
+        keyring,
+        service.clock,
+        rotate_every=timedelta(days=settings.kek_rotation_days),
+        backup_window=timedelta(days=settings.backup_retention_days),
+    )

@@ -127,7 +127,9 @@ def load(
     with _Players(staff, workers) as play:
         for (played, keys), issued in play(batches()):
             # Both of Dossier's recorders (storage.stores) have this path.
-            service.recorder.insert_bulk([*issued, *played], keys)  # type: ignore[attr-defined]
+            service.recorder.insert_bulk(  # type: ignore[attr-defined]
+                [*issued, *played], service.keyring.stored(keys)
+            )
             events += len(issued) + len(played)
             if progress is not None:
                 progress(len(keys))
@@ -196,6 +198,9 @@ class _NoKeyRing(KeyRing):
 
     def destroy(self, case_id: UUID) -> None:
         raise NotImplementedError
+
+    def stored(self, keys: dict[UUID, bytes]) -> dict[UUID, Any]:
+        raise NotImplementedError  # the loader's own process wraps them
 
 
 _player: dict[str, Any] = {}

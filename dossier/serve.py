@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.container import Container
-from dossier.bootstrap import build_read_database, build_service
+from dossier.bootstrap import build_read_database, build_service, key_maintenance
 from dossier.http import HeadDeadlineProtocol
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
@@ -69,13 +69,21 @@ def build_app(settings: Settings) -> FastAPI:
         ),
     )
 
+    # Where the read models are fed in this process (the embedded store), so
+    # is the key schedule; otherwise `dossier worker` runs it.
+    keys = key_maintenance(service, settings) if host is not None else None
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if host is not None:
             host.start()
+        if keys is not None:
+            keys.start()
         try:
             yield
         finally:
+            if keys is not None:
+                keys.stop()
             if host is not None:
                 host.stop()
             db.close()

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     # How often `dossier worker` proposes a destruction list; 0: never (cron
     # `dossier retention propose` instead). Run it in one worker only.
     retention_interval_hours: float = Field(default=0, ge=0, le=24 * 366)
+    # The key-encryption keys that wrap every case key (storage.kek): a file
+    # outside the database and its backups; unset means <data_dir>/kek.json.
+    kek_file: Path | None = None
+    # A new KEK epoch this often (`dossier worker` rotates; or run
+    # `dossier keys rotate`), and how long backups are kept: an epoch retired
+    # longer ago than this is destroyed, so no older backup can be restored.
+    kek_rotation_days: int = Field(default=30, ge=1, le=3650)
+    backup_retention_days: int = Field(default=35, ge=0, le=3650)
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
     pool_size: int = Field(default=5, ge=1, le=100)
     # The largest request body the service reads (413 beyond it, while reading).
@@ -74,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def kek_path(self) -> Path:
+        return self.kek_file or self.data_dir / "kek.json"
 
     @property
     def sqlite_path(self) -> Path:

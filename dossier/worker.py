@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from dossier.bootstrap import build_read_database, build_service
+from dossier.bootstrap import build_read_database, build_service, key_maintenance
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import resolve
@@ -55,6 +55,8 @@ def run_worker(
             log.warning("worker_waiting_for_store", error_type=type(error).__name__)
             if stop.wait(STARTUP_RETRY_SECONDS):
                 return
+    keys = key_maintenance(service, settings)
+    keys.start()
     retention = None
     if settings.retention_interval_hours:
         retention = RetentionWorker(
@@ -69,6 +71,7 @@ def run_worker(
     finally:
         if retention is not None:
             retention.stop()
+        keys.stop()
         db.close()
         service.close()
 

@@ -75,7 +75,6 @@ ACTION_DISPLAY: dict[str, str] = {
     "Consultant.Updated": "Consulent gewijzigd",
 }
 READ_DISPLAY = {RETRIEVE: "Gegevens ingezien", LIST: "Lijst ingezien"}
-READ_DISPLAY = {RETRIEVE: "Gegevens ingezien", LIST: "Lijst ingezien"}
 
 
 def _iso(epoch: float) -> str:
@@ -83,6 +82,7 @@ def _iso(epoch: float) -> str:
 
 
 CHANGE, READ = 0, 1  # at the same moment, changes come before reads
+KINDS = ("change", "read")  # an item's kind, and the trail's filter on it
 
 ENTRY_COLUMNS = ", ".join(ENTRY)
 READ_COLUMNS = "seq, entry_id, case_id, actor_id, actor_role, request_id, route,"
@@ -190,6 +190,8 @@ class AuditTrailView:
         *,
         case_id: UUID | str | None = None,
         actor: str | None = None,
+        role: str | None = None,
+        kind: str | None = None,
         from_: datetime | None = None,
         to: datetime | None = None,
         limit: int = 100,
@@ -198,22 +200,31 @@ class AuditTrailView:
         """Changes and reads in time order (then log position; at one moment changes
         before reads), from ``from_`` (inclusive) to ``to`` (exclusive); a page and
         the cursor of the next one (None on the last). ``case_id`` is any resource's
-        id: a consultant's gives that consultant's changes. ValueError for a bad id,
-        limit or naive time; BadCursor for a cursor not handed out here."""
+        id: a consultant's gives that consultant's changes; ``role`` an actor's
+        role; ``kind`` "change" or "read" gives only those. ValueError for a bad
+        id, kind, limit or naive time; BadCursor for a cursor not handed out here."""
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        if kind not in (None, *KINDS):
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         after = _decode_trail_cursor(cursor) if cursor is not None else None
         common: list[tuple[str, list[Any]]] = []
         if actor is not None:
             common.append(("actor_id = %s", [actor]))
+        if role is not None:
+            common.append(("actor_role = %s", [role]))
         if from_ is not None:
             common.append(("{at} >= %s", [epoch(from_, "from")]))
         if to is not None:
             common.append(("{at} < %s", [epoch(to, "to")]))
         case = str(UUID(str(case_id))) if case_id is not None else None
 
-        changes = self._changes(tx, common, case, after, limit + 1)
-        reads = self._reads(tx, common, case, after, limit + 1)
+        changes = (
+            self._changes(tx, common, case, after, limit + 1) if kind != "read" else []
+        )
+        reads = (
+            self._reads(tx, common, case, after, limit + 1) if kind != "change" else []
+        )
         merged = sorted(
             [((float(r[10]), CHANGE, int(r[0])), r) for r in changes]
             + [((float(r[8]), READ, int(r[0])), r) for r in reads],
@@ -221,13 +232,13 @@ class AuditTrailView:
         )
         page = merged[:limit]
         items = [
-            change_to_dict(r) if kind == CHANGE else read_to_dict(r)
-            for (_, kind, _), r in page
+            change_to_dict(r) if side == CHANGE else read_to_dict(r)
+            for (_, side, _), r in page
         ]
         next_cursor = None
         if len(merged) > limit and page:
-            at, kind, seq = page[-1][0]
-            next_cursor = encode_cursor(at, f"{'c' if kind == CHANGE else 'r'}:{seq}")
+            at, side, seq = page[-1][0]
+            next_cursor = encode_cursor(at, f"{'c' if side == CHANGE else 'r'}:{seq}")
         return items, next_cursor
 
     def _changes(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from psycopg.sql import SQL, Identifier
 
+from domain.sealing import KeyRing
 from storage.db import Database, PostgresTx, SQLiteTx, Tx
 
 
@@ -50,6 +51,9 @@ class Projection(ABC):
 
     def __init__(self, version: int) -> None:
         self.version = version
+        # The case keys, for projections that keep personal values sealed (set
+        # by the runner before any event; None where no key is needed).
+        self.keyring: KeyRing | None = None
 
     @classmethod
     def handled_types(cls) -> tuple[type, ...]:

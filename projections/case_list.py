@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any, ClassVar, cast
+from uuid import UUID
 
 from domain.calendar import WorkingDayCalendar
 from domain.case import Case
 from domain.deadlines import compute_deadlines
+from domain.sealing import SEALED_TEXT, KeyScope, open_text, seal_text
+from domain.search import blind_words
 from domain.status import CaseStatus, next_status
 from domain.timeline import Timeline, next_timeline
 from domain.values import OPEN_STATUSES, Personal, Status
@@ -70,7 +73,9 @@ class CaseListProjection(Projection):
     """Maintains ``case_list_v<N>``; pupil names only until erased."""
 
     name = "case_list"
-    tables = ("case_list",)
+    # case_list_names: the pupil names' blind index (domain.search), one row
+    # per word; pupil_name itself is kept sealed under the case's key.
+    tables = ("case_list", "case_list_names")
     # The setting's intake norm (``configured``): next_due counts with it.
     intake_norm_weeks: ClassVar[int] = 6
 
@@ -87,6 +92,20 @@ class CaseListProjection(Projection):
     personal_data_events = (Case.Registered,)  # the pupil's name, nothing else
 
     def create_tables(self, tx: Tx, db: Database) -> None:
+        # The names first: a runner's batch writes them before the case rows,
+        # and CREATE INDEX locks its table even when the index is there, so the
+        # same order keeps a starting runner and a running one from deadlocking.
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS {t} ("
+            " word TEXT NOT NULL, case_id TEXT NOT NULL,"
+            " PRIMARY KEY (word, case_id))",
+            t=self.table("case_list_names"),
+        )
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS {i} ON {t} (case_id)",
+            t=self.table("case_list_names"),
+            i=f"{self.table('case_list_names')}_case_id",
+        )
         tx.execute(
             "CREATE TABLE IF NOT EXISTS {t} ("
             " case_id TEXT PRIMARY KEY,"
@@ -185,7 +204,7 @@ class CaseListProjection(Projection):
                 "consultant_id": None,
                 "registered_at": event.timestamp.timestamp(),
                 "registered_on": local_date(event.timestamp).isoformat(),
-                "pupil_name": _pupil_name(event.pupil),
+                "pupil_name": self._sealed_name(event, tx),
                 "erased": 0,
                 "at_home_since": (
                     event.at_home_since.isoformat() if event.at_home_since else None
@@ -253,6 +272,46 @@ class CaseListProjection(Projection):
     @handle.register
     def _(self, event: Case.PersonalDataErased, position: int, tx: Tx) -> None:
         self._set(event, position, pupil_name=None, erased=1)
+        tx.execute(
+            "DELETE FROM {t} WHERE case_id = %s",
+            (str(event.originator_id),),
+            t=self.table("case_list_names"),
+        )
+
+    def _sealed_name(self, event: Case.Registered, tx: Tx) -> str | None:
+        """The pupil's name sealed under the case's key, its words put in the
+        blind index; None when it is not there (erased, or never given)."""
+        name = _pupil_name(event.pupil)
+        if name is None:
+            return None
+        assert self.keyring is not None, "the runner gives the case list its keys"
+        key = self.keyring.key_for(event.originator_id)
+        if key is None:  # erased since: nothing to keep
+            return None
+        secret = self.keyring.search_secret()
+        tx.executemany(
+            "INSERT INTO {t} (word, case_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [(w, str(event.originator_id)) for w in blind_words(secret, name)],
+            t=self.table("case_list_names"),
+        )
+        return seal_text(key, event.originator_id, name)
+
+    def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
+        """As every projection's, with the sealed names opened (each sealing
+        has a nonce of its own, so two versions differ in their bytes)."""
+        assert self.keyring is not None
+        with KeyScope():
+            for row in super().checksum_rows(tx):
+                if row[0] == "case_list":
+                    case_id = UUID(str(row[1]))
+                    key = self.keyring.key_for(case_id)
+                    row = tuple(
+                        open_text(key, case_id, v)
+                        if isinstance(v, str) and v.startswith(SEALED_TEXT)
+                        else v
+                        for v in row
+                    )
+                yield row
 
     def _set(self, event: Any, position: int, **columns: Any) -> dict[str, Any] | None:
         """Move the case's row on to ``event``: its status by the case's status
@@ -304,6 +363,9 @@ class CaseFilter:
     # "at_home" (thuiszitters first, longest at home first, then the oldest)
     # or "next_due" (the nearest due date first, cases without one last).
     order: str = "registered"
+    # A name search's words as the blind index keeps them (domain.search), made
+    # by the caller, who holds the index's secret.
+    name_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -352,6 +414,7 @@ class CaseListView:
 
     def __init__(self, tables: Mapping[str, str]) -> None:
         self.table = tables["case_list"]
+        self.names = tables["case_list_names"]
 
     @classmethod
     def for_version(cls, version: int) -> CaseListView:
@@ -381,8 +444,19 @@ class CaseListView:
                 where.append("reference = %s")
                 params.append(text.upper())
             else:
-                where.append("LOWER(pupil_name) LIKE %s")
-                params.append(f"%{_like(text.lower())}%")
+                # The name's words through the blind index (the caller hashed
+                # them: f.name_words); a case must have every one.
+                words = list(f.name_words)
+                if not words:
+                    where.append("1 = 0")
+                else:
+                    marks = ", ".join(["%s"] * len(words))
+                    where.append(
+                        "case_id IN (SELECT case_id FROM {n} WHERE word IN ("
+                        + marks
+                        + ") GROUP BY case_id HAVING COUNT(*) = %s)"
+                    )
+                    params.extend([*words, len(words)])
         if f.open_only:
             where.append("status IN (" + ", ".join(["%s"] * len(OPEN_STATUSES)) + ")")
             params.extend(str(s) for s in sorted(OPEN_STATUSES))
@@ -414,7 +488,7 @@ class CaseListView:
         )
         sql += f" ORDER BY {order} LIMIT %s"
         params.append(limit + 1)
-        rows = tx.fetchall(sql, params, t=self.table)
+        rows = tx.fetchall(sql, params, t=self.table, n=self.names)
         more = len(rows) > limit
         rows = rows[:limit]
         items = [row_to_case(r) for r in rows]
@@ -443,10 +517,6 @@ def _day_key(key: str) -> tuple[str, str]:
     if found is None:
         raise BadCursor("cursor is not valid")
     return found[1], found[2]
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "").replace("%", "").replace("_", "")
 
 
 def row_to_case(r: tuple[Any, ...]) -> CaseRow:

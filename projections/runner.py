@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.sealing import LeftSealed
+from domain.sealing import KeyScope, LeftSealed
 from domain.service import CaseService
 from projections import state
 from projections.base import Projection
@@ -82,6 +82,7 @@ class ProjectionRunner:
                 version = 1
                 state.insert_state(tx, projection_class.name, version, SERVING)
             self.projection = projection_class(version)
+            self.projection.keyring = service.keyring
             self.projection.create_tables(tx, db)
             position = state.position_of(tx, projection_class.name, version)
             if position is None:
@@ -121,9 +122,11 @@ class ProjectionRunner:
         if not notifications:
             self._caught_up_at = time.monotonic()
             return 0
-        events = self._decode(notifications)
-        with self.db.transaction() as tx:
-            self.apply(tx, notifications, events)
+        # One scope for decoding and handling: a key read once per batch.
+        with KeyScope():
+            events = self._decode(notifications)
+            with self.db.transaction() as tx:
+                self.apply(tx, notifications, events)
         self._advanced(notifications[-1].id, len(notifications) < limit)
         return len(notifications)
 
@@ -158,7 +161,9 @@ class ProjectionRunner:
             if not notifications:
                 break
             try:
-                self.apply(tx, notifications, self._decode(notifications))
+                # One scope for decoding and handling: a key read once per batch.
+                with KeyScope():
+                    self.apply(tx, notifications, self._decode(notifications))
             except PositionMoved:
                 continue
             self.position = notifications[-1].id
@@ -170,24 +175,27 @@ class ProjectionRunner:
         wanted = self._wanted_topics
         opened = self._opened_topics
         chosen = [n for n in notifications if wanted is None or n.topic in wanted]
-        if opened is None or opened:
-            self.service.keyring.prefetch(
-                {
-                    UUID(str(n.originator_id))
-                    for n in chosen
-                    if opened is None or n.topic in opened
-                }
-            )
         events: list[Any] = []
-        for n in notifications:
-            if wanted is not None and n.topic not in wanted:
-                events.append(None)
-                continue
-            opening: AbstractContextManager[None] = (
-                nullcontext() if opened is None or n.topic in opened else LeftSealed()
-            )
-            with opening:
-                events.append(mapper.to_domain_event(n))
+        with KeyScope():  # the batch's keys read at once, forgotten after it
+            if opened is None or opened:
+                self.service.keyring.prefetch(
+                    {
+                        UUID(str(n.originator_id))
+                        for n in chosen
+                        if opened is None or n.topic in opened
+                    }
+                )
+            for n in notifications:
+                if wanted is not None and n.topic not in wanted:
+                    events.append(None)
+                    continue
+                opening: AbstractContextManager[None] = (
+                    nullcontext()
+                    if opened is None or n.topic in opened
+                    else LeftSealed()
+                )
+                with opening:
+                    events.append(mapper.to_domain_event(n))
         return events
 
     def _advanced(self, position: int, at_head: bool) -> None:
@@ -253,6 +261,7 @@ class ProjectionRunner:
             position = state.position_of(tx, self.name, version)
         with self._progress:
             self.projection = self.projection_class(version)
+            self.projection.keyring = self.service.keyring
             self.position = position or 0
             self._progress.notify_all()
 

@@ -1,16 +1,14 @@
 """The two stores' adapters: event recorders that also keep the per-case key table.
 
-A new case's key is written in the same transaction as the case's first
-events (the recorder's ``_insert_events`` hook runs inside the library's
-insert transaction), so there is never a case without a key nor a key
-without a case. Keys are destroyed with the store's secure-deletion means.
+A new case's key is written (wrapped: storage.keyrings) in the same transaction
+as the case's first events (the recorder's ``_insert_events`` hook runs inside
+the library's insert transaction), so there is never a case without a key nor a
+key without a case. Reading and destroying keys is storage.keyrings'.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -30,7 +28,6 @@ from eventsourcing.postgres import (
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
-    SQLiteDatastore,
     SQLiteFactory,
 )
 from eventsourcing.utils import Environment, EnvType, retry
@@ -39,97 +36,19 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.errors import DuplicateRequest
-from domain.sealing import KeyRing
 from storage.db import CONNECT_SECONDS
 from storage.idempotency import (
     IDEMPOTENCY_COLUMNS,
     IDEMPOTENCY_TABLE,
     idempotency_rows,
 )
+from storage.keyrings import KEY_TABLE
 from storage.pools import replace_datastore_pool
 
-KEY_TABLE = "case_keys"
-# How long a process may keep a key it read. Erasure drops the key at once in
-# the process that erases; other processes may open the case for at most this
-# long afterwards (docs/privacy.md).
-KEY_CACHE_SECONDS = 5.0
 
-
-class CachingKeyRing(KeyRing):
-    """Keeps keys read from the store for a few seconds, so that opening a case
-    with many sealed values costs one key read, not one per value."""
-
-    def __init__(self) -> None:
-        self._cache: dict[UUID, tuple[float, bytes]] = {}
-        # Keys destroyed by this process: never cached again, even by a read
-        # that was under way while the key was deleted.
-        self._destroyed: set[UUID] = set()
-        self._lock = threading.Lock()
-
-    def key_for(self, case_id: UUID) -> bytes | None:
-        now = time.monotonic()
-        with self._lock:
-            if case_id in self._destroyed:
-                return None
-            hit = self._cache.get(case_id)
-        if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
-            return hit[1]
-        key = self._read_key(case_id)
-        with self._lock:
-            if case_id in self._destroyed:
-                return None
-            if key is None:
-                self._cache.pop(case_id, None)
-            else:
-                if len(self._cache) > 10_000:
-                    self._cache.clear()
-                self._cache[case_id] = (now, key)
-        return key
-
-    def destroy(self, case_id: UUID) -> None:
-        with self._lock:
-            if len(self._destroyed) > 100_000:
-                self._destroyed.clear()  # (the store has no key for them anyway)
-            self._destroyed.add(case_id)
-            self._cache.pop(case_id, None)
-        try:
-            self._delete_key(case_id)
-        except BaseException:
-            # The key survived: let the command given again see it, and finish.
-            with self._lock:
-                self._destroyed.discard(case_id)
-            raise
-
-    def prefetch(self, case_ids: set[UUID]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            wanted = [
-                c
-                for c in case_ids
-                if c not in self._cache or now - self._cache[c][0] >= KEY_CACHE_SECONDS
-            ]
-        if not wanted:
-            return
-        found = self._read_keys(wanted)
-        with self._lock:
-            if len(self._cache) + len(found) > 100_000:
-                self._cache.clear()
-            for case_id, key in found.items():
-                if case_id not in self._destroyed:
-                    self._cache[case_id] = (now, key)
-
-    def _read_key(self, case_id: UUID) -> bytes | None:
-        return self._read_keys([case_id]).get(case_id)
-
-    def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
-        raise NotImplementedError
-
-    def _delete_key(self, case_id: UUID) -> None:
-        raise NotImplementedError
-
-
-def new_keys(kwargs: dict[str, Any]) -> dict[UUID, bytes]:
-    keys: dict[UUID, bytes] = kwargs.get("new_case_keys") or {}
+def new_keys(kwargs: dict[str, Any]) -> dict[UUID, tuple[int, bytes]]:
+    """The new cases' keys a save carries, wrapped (KeyRing.stored): epoch, bytes."""
+    keys: dict[UUID, tuple[int, bytes]] = kwargs.get("new_case_keys") or {}
     return keys
 
 
@@ -182,7 +101,8 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
-            "case_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID",
+            "case_id TEXT PRIMARY KEY, key BLOB NOT NULL, epoch INTEGER)"
+            " WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS})",
         ]
 
@@ -192,8 +112,11 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        for case_id, key in new_keys(kwargs).items():
-            c.execute(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", (case_id.hex, key))
+        for case_id, (epoch, wrapped) in new_keys(kwargs).items():
+            c.execute(
+                f"INSERT INTO {KEY_TABLE} (case_id, key, epoch) VALUES (?, ?, ?)",
+                (case_id.hex, wrapped, epoch),
+            )
         for row in idempotency_rows(kwargs, stored_events):
             try:
                 c.execute(
@@ -217,42 +140,13 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
         return int(row[0]) if row else 0
 
     def insert_bulk(
-        self, stored_events: Sequence[StoredEvent], keys: dict[UUID, bytes]
+        self,
+        stored_events: Sequence[StoredEvent],
+        keys: dict[UUID, tuple[int, bytes]],
     ) -> None:
-        """Many new aggregates' events and their cases' keys in one transaction
-        (the bulk loader's path; nothing is read back)."""
+        """Many new aggregates' events and their cases' wrapped keys in one
+        transaction (the bulk loader's path; nothing is read back)."""
         self.insert_events(stored_events, new_case_keys=keys)
-
-
-class SQLiteKeyRing(CachingKeyRing):
-    def __init__(self, datastore: SQLiteDatastore) -> None:
-        super().__init__()
-        self.datastore = datastore
-
-    def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
-        found: dict[UUID, bytes] = {}
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(case_ids), 500):
-                chunk = [case_id.hex for case_id in case_ids[start : start + 500]]
-                marks = ",".join("?" * len(chunk))
-                c.execute(
-                    f"SELECT case_id, key FROM {KEY_TABLE} WHERE case_id IN ({marks})",
-                    chunk,
-                )
-                for row in c.fetchall():
-                    found[UUID(row[0])] = bytes(row[1])
-        return found
-
-    def _delete_key(self, case_id: UUID) -> None:
-        # secure_delete overwrites the freed page content with zeros, and the
-        # checkpoint moves the change out of the write-ahead log, so the key's
-        # bytes are not left behind in the database files.
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
-            cursor.execute("PRAGMA secure_delete = ON")
-            with conn.transaction(commit=True) as c:
-                c.execute(f"DELETE FROM {KEY_TABLE} WHERE case_id = ?", (case_id.hex,))
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- PostgreSQL -----------------------------------------------------------------------
@@ -267,14 +161,21 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} ("
-                "case_id uuid PRIMARY KEY, key bytea NOT NULL)"
+                "case_id uuid PRIMARY KEY, key bytea NOT NULL, epoch BIGINT)"
             ).format(self.key_table)
         )
-        self.insert_key_statement = SQL("INSERT INTO {} VALUES (%s, %s)").format(
-            self.key_table
+        # A store made before keys were wrapped: its keys are plain until the
+        # next `dossier keys rotate` wraps them (epoch NULL until then).
+        self.sql_create_statements.append(
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS epoch BIGINT").format(
+                self.key_table
+            )
         )
+        self.insert_key_statement = SQL(
+            "INSERT INTO {} (case_id, key, epoch) VALUES (%s, %s, %s)"
+        ).format(self.key_table)
         self.copy_keys_statement = SQL(
-            "COPY {} (case_id, key) FROM STDIN (FORMAT BINARY)"
+            "COPY {} (case_id, key, epoch) FROM STDIN (FORMAT BINARY)"
         ).format(self.key_table)
         self.copy_events_statement = SQL(
             "COPY {} (originator_id, originator_version, topic, state)"
@@ -329,7 +230,10 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
     ) -> None:
         keys = new_keys(kwargs)
         if keys:
-            curs.executemany(self.insert_key_statement, list(keys.items()))
+            curs.executemany(
+                self.insert_key_statement,
+                [(case, wrapped, epoch) for case, (epoch, wrapped) in keys.items()],
+            )
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _insert_stored_events(
@@ -348,10 +252,12 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
                 other.executemany(self.insert_idempotency_statement, rows)
 
     def insert_bulk(
-        self, stored_events: Sequence[StoredEvent], keys: dict[UUID, bytes]
+        self,
+        stored_events: Sequence[StoredEvent],
+        keys: dict[UUID, tuple[int, bytes]],
     ) -> None:
-        """Many new aggregates' events and their cases' keys in one transaction,
-        by COPY (the bulk loader's path; nothing is read back).
+        """Many new aggregates' events and their cases' wrapped keys in one
+        transaction, by COPY (the bulk loader's path; nothing is read back).
 
         The table lock is taken as for any insert, so positions are issued in
         commit order and readers never pass over a gap that fills later.
@@ -361,47 +267,15 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
             self._notify_channel(curs)
             if keys:
                 with curs.copy(self.copy_keys_statement) as copy:
-                    copy.set_types(["uuid", "bytea"])
-                    for row in keys.items():
-                        copy.write_row(row)
+                    copy.set_types(["uuid", "bytea", "int8"])
+                    for case_id, (epoch, wrapped) in keys.items():
+                        copy.write_row((case_id, wrapped, epoch))
             with curs.copy(self.copy_events_statement) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
                 for e in stored_events:
                     copy.write_row(
                         (e.originator_id, e.originator_version, e.topic, e.state)
                     )
-
-
-class PostgresKeyRing(CachingKeyRing):
-    def __init__(self, datastore: PostgresDatastore) -> None:
-        super().__init__()
-        self.datastore = datastore
-        self.key_table = Identifier(datastore.schema, KEY_TABLE)
-
-    # As the library's own reads: a pooled connection that broke (a restarted
-    # server) is dropped and the read tried again on another.
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _read_keys(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
-        with self.datastore.get_connection() as conn:
-            rows = conn.execute(
-                SQL("SELECT case_id, key FROM {} WHERE case_id = ANY(%s)").format(
-                    self.key_table
-                ),
-                (case_ids,),
-            ).fetchall()
-        return {row["case_id"]: bytes(row["key"]) for row in rows}
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _delete_key(self, case_id: UUID) -> None:
-        # The datastore's connections are in autocommit mode, so the delete
-        # commits at once and VACUUM (which cannot run in a transaction) then
-        # removes the dead row version that still holds the key's bytes.
-        with self.datastore.get_connection() as conn:
-            conn.execute(
-                SQL("DELETE FROM {} WHERE case_id = %s").format(self.key_table),
-                (case_id,),
-            )
-            conn.execute(SQL("VACUUM {}").format(self.key_table))
 
 
 # --- the stores, chosen in code ------------------------------------------------------
@@ -421,15 +295,6 @@ class CasePostgresFactory(PostgresFactory):
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
         replace_datastore_pool(self.datastore, connect_seconds=CONNECT_SECONDS)
-
-
-def keyring_for(recorder: ApplicationRecorder) -> KeyRing:
-    """The key ring kept beside a recorder's events, in the same database."""
-    if isinstance(recorder, PostgresApplicationRecorder):
-        return PostgresKeyRing(recorder.datastore)
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        return SQLiteKeyRing(recorder.datastore)
-    raise TypeError(f"no key ring for {type(recorder).__name__}")
 
 
 def check_event_store_connections(recorder: ApplicationRecorder) -> None:

@@ -18,12 +18,16 @@ from web.i18n import DEFAULT_LANGUAGE, translations
 from web.labels import N_
 from web.routes import (
     about,
+    access_overview,
+    audit_trail,
     case_page,
     consultants,
     dashboard,
     destruction_lists,
+    projections_status,
     queue,
     registration,
+    replay,
     sign_in,
 )
 from web.site import PageError, SignInRequired, Site, Visitor, redirect, visitor
@@ -124,6 +128,10 @@ def install_pages(app: FastAPI, here: Site) -> None:
         consultants,
         dashboard,
         destruction_lists,
+        replay,
+        audit_trail,
+        access_overview,
+        projections_status,
         about,
     ):
         app.include_router(module.router)

@@ -4,6 +4,7 @@ the signed-in person; and how a page is answered (HTML, headers, errors)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.container import Container
 from api.reads import serving_view
+from domain.history import HistoryEntry
 from domain.permissions import READERS, Read
 from domain.values import Actor, Role
 from projections.workload import WorkloadProjection
@@ -46,6 +48,25 @@ class Site:
         with self.container.db.reading() as tx:
             found: list[dict[str, Any]] = view.consultants(tx, active=active)
         return found
+
+    def actor_names(
+        self, entries: Iterable[HistoryEntry], everyone: list[dict[str, Any]]
+    ) -> dict[str, str]:
+        """Who each actor of ``entries`` is, by name where Dossier knows it
+        (``everyone``: the consultants, as ``consultants`` gives them)."""
+        names: dict[str, str] = {}
+        consultants = {c["id"]: c["name"] for c in everyone}
+        for entry in entries:
+            actor = entry.actor
+            if actor is None or actor.user_id in names:
+                continue
+            if actor.role == Role.CONSULTANT and actor.user_id in consultants:
+                names[actor.user_id] = consultants[actor.user_id]
+                continue
+            user = self.container.users.get(actor.user_id)
+            if user is not None:
+                names[actor.user_id] = user.name
+        return names
 
 
 class PageError(Exception):
@@ -186,6 +207,10 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
         items.append(("/consulenten", person.t(N_("Consulenten"))))
     if person.role in READERS[Read.READ_DESTRUCTION]:
         items.append(("/vernietiging", person.t(N_("Vernietiging"))))
+    if person.role in READERS[Read.READ_AUDIT]:
+        items.append(("/controle/logboek", person.t(N_("Logboek"))))
+    if person.role in READERS[Read.READ_OPERATIONS]:
+        items.append(("/beheer/leesmodellen", person.t(N_("Leesmodellen"))))
     return items
 
 

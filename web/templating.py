@@ -61,6 +61,16 @@ def pair(value: object, kind: str) -> tuple[str, str]:
     return str(value), label(kind, value)
 
 
+def translated_pair(item: tuple[str, str]) -> tuple[str, str]:
+    """An option of a select from a value and its text (a catalogue id)."""
+    return item[0], _gettext(item[1])
+
+
+def moment_text(value: str | None) -> str:
+    """An RFC 3339 time (as the API gives it) as ``moment`` writes it."""
+    return moment(datetime.fromisoformat(value)) if value else ""
+
+
 def consultant_option(consultant: dict[str, Any]) -> tuple[str, str]:
     text = _gettext(N_("%(name)s (%(open)d van %(capacity)d zaken)")) % {
         "name": consultant["name"],
@@ -88,6 +98,8 @@ def _environment() -> Environment:
     env.filters["day"] = day
     env.filters["moment"] = moment
     env.filters["pair"] = pair
+    env.filters["translated_pair"] = translated_pair
+    env.filters["moment_text"] = moment_text
     env.filters["zip"] = zip
     env.filters["local"] = local
     env.filters["consultant_option"] = consultant_option

@@ -34,6 +34,21 @@ EVENTS = {
     "LegalHoldLifted": N_("Juridische blokkade opgeheven"),
     "PersonalDataErased": N_("Persoonsgegevens gewist"),
 }
+CONSULTANT_EVENTS = {
+    "Consultant.Registered": N_("Consulent aangemaakt"),
+    "Consultant.Updated": N_("Consulent gewijzigd"),
+}
+# The audit trail's kinds of item, and what a read of personal data was for.
+TRAIL_KINDS = {"change": N_("Wijziging"), "read": N_("Inzage")}
+READS = {"retrieve": N_("Gegevens ingezien"), "list": N_("Lijst ingezien")}
+PURPOSES = {
+    "case_page": N_("Zaakpagina"),
+    "case_replay": N_("Terugkijken"),
+    "case_list": N_("Lijst van zaken"),
+    "case_detail": N_("API: de zaak"),
+    "case_history": N_("API: de geschiedenis van de zaak"),
+    "event_feed": N_("API: de gebeurtenissen"),
+}
 CLOCKS = {
     "intake": N_("Intake"),
     "first_contact": N_("Eerste contact"),
@@ -90,6 +105,17 @@ FIELD_PROBLEMS = {
     ),
     "other": N_("Deze waarde klopt niet"),
 }
+
+
+def trail_action(item: dict[str, Any]) -> str:
+    """What an audit trail item did, in words (a catalogue id)."""
+    if item["kind"] == "read":
+        return READS.get(str(item["action"]), str(item["action"]))
+    event_type = str(item["event_type"])
+    if event_type in CONSULTANT_EVENTS:
+        return CONSULTANT_EVENTS[event_type]
+    name = event_type.rpartition(".")[2]
+    return EVENTS.get(name, event_type)
 
 
 def refusal(error: DossierError) -> str:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ActorDep, ContainerDep, may_query
 from api.params import MAX_POSITION, Moment, moment
-from api.problems import Problem
-from api.reads import log_reads, serving_view
+from api.reads import TrailFilter, audit_trail_page, log_reads
 from api.schemas import FeedPublic
 from domain.case import Case
 from domain.history import history_entry
 from domain.permissions import Read
-from projections.audit_trail import AuditTrailProjection
+from domain.values import Role
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 AUDITOR = may_query(Read.READ_AUDIT)
@@ -66,6 +65,8 @@ def trail(
     container: ContainerDep,
     case_id: UUID | None = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
+    role: Role | None = None,
+    kind: Literal["change", "read"] | None = None,
     from_: Annotated[Moment | None, Query(alias="from")] = None,
     to: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -75,18 +76,15 @@ def trail(
     """Who changed or read what: changes with old and new values, and reads."""
     moment("from", from_)
     moment("to", to)
-    view, _ = serving_view(container, AuditTrailProjection, min_position)
-    try:
-        with container.db.reading() as tx:
-            items, next_cursor = view.trail(
-                tx,
-                case_id=case_id,
-                actor=actor,
-                from_=from_,
-                to=to,
-                limit=limit,
-                cursor=cursor,
-            )
-    except ValueError as error:
-        raise Problem(422, "invalid-request", "Invalid request", str(error)) from None
+    filters = TrailFilter(
+        case_id=case_id,
+        actor=actor,
+        role=str(role) if role else None,
+        kind=kind,
+        from_=from_,
+        to=to,
+    )
+    items, next_cursor = audit_trail_page(
+        container, filters, limit=limit, cursor=cursor, min_position=min_position
+    )
     return {"items": items, "next_cursor": next_cursor}

@@ -5,7 +5,7 @@ The lifecycle commands on a case are in case_commands.py.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,8 +15,7 @@ from api.deps import ActorDep, ContainerDep, CurrentUser, may_query, permitted
 from api.idempotency import IdempotencyKey, run_command
 from api.params import MAX_POSITION, Moment, moment
 from api.presenters import case_public, case_summary_public, history_public
-from api.problems import Problem
-from api.reads import case_list_page, log_reads
+from api.reads import case_at, case_list_page, log_reads
 from api.schemas import (
     CaseCreate,
     CasePagePublic,
@@ -89,29 +88,18 @@ def get_case(
     ] = None,
 ) -> CasePublic:
     """The case now, at a version, or as it stood at a moment."""
-    if version is not None and as_of is not None:
-        raise Problem(
-            422, "invalid-request", "Invalid request", "give version or as_of, not both"
-        )
     moment("as_of", as_of)
-    current = container.service.get_case(case_id)
-    current.check_may_read(actor)
-    case = (
-        current
-        if version is None and as_of is None
-        else container.service.get_case(case_id, version=version, as_of=as_of)
+    found = case_at(
+        container,
+        actor,
+        request,
+        case_id,
+        purpose="case_detail",
+        version=version,
+        as_of=as_of,
     )
-    if version is not None and version > current.version:
-        raise Problem(
-            404,
-            "version-not-found",
-            "Version not found",
-            f"the case has no version {version}",
-        )
-    log_reads(container, actor, request, [case_id], "case_detail")
-    response.headers["ETag"] = f'"{case.version}"'
-    today = (as_of or datetime.now(UTC)).date() if as_of else None
-    return case_public(case, container.service.deadlines(case, today))
+    response.headers["ETag"] = f'"{found.case.version}"'
+    return case_public(found.case, found.deadlines)
 
 
 @router.get(

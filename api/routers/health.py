@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ContainerDep
-from projections.state import positions
+from api.read_models import read_model_states
+from projections.state import SERVING
 
 router = APIRouter(tags=["operations"])
 STALL_SECONDS = 60.0
@@ -28,8 +29,8 @@ def readyz(*, container: ContainerDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     ready = True
     try:
-        head = container.service.recorder.max_notification_id() or 0
-        states = [p for p in positions(container.db) if p[3] == "serving"]
+        _, every = read_model_states(container)
+        states = [s for s in every if s.status == SERVING]
         checks["store"] = "ok"
     except Exception as error:
         return JSONResponse(
@@ -37,8 +38,8 @@ def readyz(*, container: ContainerDep) -> JSONResponse:
             status_code=503,
         )
     now = time.monotonic()
-    for name, _version, position, _status in states:
-        behind = max(0, head - position)
+    for state in states:
+        name, position, behind = state.name, state.position, state.lag_events
         # Stalled: behind, and no progress seen for a while (by this process).
         seen_position, since = container.progress.get(name, (-1, now))
         if position != seen_position:
@@ -48,6 +49,7 @@ def readyz(*, container: ContainerDep) -> JSONResponse:
         checks[f"projection:{name}"] = {
             "position": position,
             "lag_events": behind,
+            "lag_seconds": round(state.lag_seconds, 3),
             "stalled": stalled,
         }
         ready = ready and not stalled

@@ -24,6 +24,7 @@ from domain.service import CaseService
 from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
 from storage.db import Database
+from storage.kek import KekError
 
 # No markup: free text such as a case's account is printed as it was written.
 out = Console(highlight=False, markup=False)
@@ -85,7 +86,7 @@ def session(
         fail(str(error))
     except ValidationError as error:
         fail(_settings_problem(error))
-    except DossierError as error:
+    except (DossierError, KekError) as error:
         fail(str(error))
     except (PersistenceError, psycopg.Error, sqlite3.Error) as error:
         fail(f"the store ({where(Settings())}) failed: {_first_line(error)}")

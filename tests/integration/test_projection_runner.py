@@ -10,6 +10,8 @@ from datetime import date
 
 import pytest
 
+from domain.sealing import open_text
+from domain.search import blind_words
 from domain.service import CaseService
 from domain.values import IntakeDecision, Step
 from dossier.bootstrap import build_service
@@ -146,17 +148,27 @@ def test_case_list_shows_each_case_with_its_status_and_filters(
         waiting = view.page(
             tx, CaseFilter(status="awaiting_assignment"), limit=10, cursor=None
         )
-        by_name = view.page(tx, CaseFilter(q="sanne"), limit=1, cursor=None)
-        rest = view.page(tx, CaseFilter(q="sanne"), limit=1, cursor=by_name.next_cursor)
+        sanne = name_search(service, "sanne")
+        by_name = view.page(tx, sanne, limit=1, cursor=None)
+        rest = view.page(tx, sanne, limit=1, cursor=by_name.next_cursor)
 
     assert [r.case_id for r in everything.rows] == [str(a), str(b)]
     assert [r.case_id for r in waiting.rows] == [str(b)]
-    assert everything.rows[0].pupil_name == "Sanne de Vries"
+    stored = everything.rows[0].pupil_name
+    assert stored is not None
+    assert "Sanne" not in stored, "kept sealed"
+    assert open_text(service.keyring.key_for(a), a, stored) == "Sanne de Vries"
     assert [r.case_id for r in by_name.rows + rest.rows] == [str(a), str(b)]
     assert rest.next_cursor is None
 
 
-def test_the_case_list_finds_a_case_by_its_reference_or_part_of_the_name(
+def name_search(service: CaseService, q: str) -> CaseFilter:
+    """A search as api.reads makes it: the words hashed with the index's secret."""
+    secret = service.keyring.search_secret()
+    return CaseFilter(q=q, name_words=tuple(blind_words(secret, q)))
+
+
+def test_the_case_list_finds_a_case_by_its_reference_or_a_word_of_the_name(
     service: CaseService, read_db: Database
 ) -> None:
     first = service.register(registration(), by=INTAKE).case
@@ -169,11 +181,14 @@ def test_the_case_list_finds_a_case_by_its_reference_or_part_of_the_name(
 
     def found(q: str) -> list[str]:
         with read_db.reading() as tx:
-            rows = view.page(tx, CaseFilter(q=q), limit=10, cursor=None).rows
+            rows = view.page(tx, name_search(service, q), limit=10, cursor=None).rows
         return [r.case_id for r in rows]
 
     assert found(f" {str(first.reference).lower()} ") == [str(first.id)]
-    assert found("bakk") == [str(other.id)]
+    assert found("BAKKER") == [str(other.id)]
+    assert found("noor bakker") == [str(other.id)]
+    assert found("bakk") == [], "whole words: the index keeps no parts"
+    assert found("noor vries") == [], "every word must be the case's"
     assert found("OC-1999-00001") == []
 
 
@@ -236,7 +251,7 @@ def test_rebuild_switches_to_a_verified_new_version_while_the_old_one_serves(
 
     assert report.old_version == 1
     assert report.new_version == 2
-    assert report.rows == 5
+    assert report.rows == 5 + 3 * 5  # the cases, and the three words of each name
     assert seen_during_rebuild
     assert min(seen_during_rebuild) == 4
     states = {(n, v): s for n, v, _, s in positions(read_db)}

@@ -16,6 +16,8 @@ def environment(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
     env["DOSSIER_DATA_DIR"] = str(settings.data_dir)
     env["DOSSIER_DATABASE_SCHEMA"] = settings.database_schema
+    if settings.kek_file is not None:
+        env["DOSSIER_KEK_FILE"] = str(settings.kek_file)
     if settings.database_url:
         env["DOSSIER_DATABASE_URL"] = settings.database_url
     env["PYTHONPATH"] = str(ROOT)

@@ -24,7 +24,6 @@ from domain.errors import (
     NotPermitted,
     VersionMismatch,
 )
-from domain.history import HistoryEntry
 from domain.permissions import Command, check_permitted
 from domain.values import (
     ActivityKind,
@@ -35,7 +34,6 @@ from domain.values import (
     LiftReason,
     Outcome,
     ReferredTo,
-    Role,
     Step,
 )
 from web.forms import FormDep
@@ -111,25 +109,6 @@ def _case_for(here: Site, person: Visitor, case_id: UUID) -> Case:
     return case
 
 
-def _names(
-    here: Site, entries: list[HistoryEntry], everyone: list[dict[str, Any]]
-) -> dict[str, str]:
-    """Who each actor of the timeline is, by name where Dossier knows it."""
-    names: dict[str, str] = {}
-    consultants = {c["id"]: c["name"] for c in everyone}
-    for entry in entries:
-        actor = entry.actor
-        if actor is None or actor.user_id in names:
-            continue
-        if actor.role == Role.CONSULTANT and actor.user_id in consultants:
-            names[actor.user_id] = consultants[actor.user_id]
-            continue
-        user = here.container.users.get(actor.user_id)
-        if user is not None:
-            names[actor.user_id] = user.name
-    return names
-
-
 def draw(
     request: Request,
     here: Site,
@@ -160,7 +139,7 @@ def draw(
         status=status,
         case=case_public(case, service.deadlines(case)),
         history=list(reversed(history)),
-        names=_names(here, history, everyone),
+        names=here.actor_names(history, everyone),
         events=EVENTS,
         clocks=CLOCKS,
         clock_states=CLOCK_STATES,
