@@ -24,6 +24,7 @@ from domain.destruction import retention_rule as make_retention_rule
 from domain.errors import CaseNotFound, DestructionListNotFound, DossierError
 from domain.permissions import Command, check_permitted
 from domain.reads import ServiceReads
+from domain.sealing import KeyScope
 from domain.values import Actor, ErasureReason, HoldReason
 from domain.zone import local_date
 
@@ -167,7 +168,12 @@ class RecordsCommands(ServiceReads):
         return lst
 
     def _run_batch(self, lst: DestructionList, batch: list[UUID], by: Actor) -> None:
-        self.keyring.prefetch(set(batch))
+        # The batch's keys read with one query, kept for this batch only.
+        with KeyScope():
+            self.keyring.prefetch(set(batch))
+            self._erase_batch(lst, batch, by)
+
+    def _erase_batch(self, lst: DestructionList, batch: list[UUID], by: Actor) -> None:
         erased: list[Case] = []
         keys_left: list[UUID] = []
         for case_id in batch:
