@@ -8,7 +8,15 @@ from api import docs, observability, openapi, problems
 from api.container import Container
 from api.limits import BodyLimit
 from api.reads import prepare_access_log
-from api.routers import audit, case_commands, cases, consultants, dashboard, health
+from api.routers import (
+    audit,
+    case_commands,
+    cases,
+    consultants,
+    dashboard,
+    destruction_lists,
+    health,
+)
 from api.security import SecurityHeaders
 
 DESCRIPTION = """\
@@ -47,7 +55,15 @@ def create_app(container: Container) -> FastAPI:
     # and every answer (its own problems too) gets the security headers.
     app.add_middleware(problems.LastResort, outage_seen=container.outage_seen)
     app.add_middleware(SecurityHeaders)
-    for module in (cases, case_commands, consultants, dashboard, audit, health):
+    for module in (
+        cases,
+        case_commands,
+        consultants,
+        dashboard,
+        audit,
+        destruction_lists,
+        health,
+    ):
         app.include_router(module.router)
     docs.install(app)
     openapi.document(app)

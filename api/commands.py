@@ -14,6 +14,8 @@ from api.schemas import (
     ClosureCreate,
     ErasureCreate,
     IntakeCreate,
+    LegalHoldCreate,
+    LegalHoldLift,
     PrerequisiteCreate,
     ReasonCreate,
     ResumptionCreate,
@@ -120,6 +122,20 @@ def erase_personal_data(case_id: UUID, body: ErasureCreate) -> Call:
     )
 
 
+def place_legal_hold(case_id: UUID, body: LegalHoldCreate) -> Call:
+    """Place a legal hold: no retention or erasure until it is lifted."""
+    return lambda cases, by, version: cases.place_legal_hold(
+        case_id, body.reason, body.file_reference, by=by, expected_version=version
+    )
+
+
+def lift_legal_hold(case_id: UUID, body: LegalHoldLift) -> Call:
+    """Lift the case's legal hold, with a reason."""
+    return lambda cases, by, version: cases.lift_legal_hold(
+        case_id, body.reason, body.file_reference, by=by, expected_version=version
+    )
+
+
 # Each command's body and what it calls, for forms that name the command.
 CALLS: dict[Command, tuple[type[Body], Callable[[UUID, Any], Call]]] = {
     Command.RECORD_PREREQUISITE: (PrerequisiteCreate, record_prerequisite),
@@ -132,5 +148,7 @@ CALLS: dict[Command, tuple[type[Body], Callable[[UUID, Any], Call]]] = {
     Command.CLOSE: (ClosureCreate, close),
     Command.WITHDRAW: (ReasonCreate, withdraw),
     Command.REOPEN: (ReasonCreate, reopen),
+    Command.PLACE_LEGAL_HOLD: (LegalHoldCreate, place_legal_hold),
+    Command.LIFT_LEGAL_HOLD: (LegalHoldLift, lift_legal_hold),
     Command.ERASE_PERSONAL_DATA: (ErasureCreate, erase_personal_data),
 }

@@ -29,6 +29,8 @@ class Container:
     projections: Projections | None = None
     max_body_bytes: int = 1_000_000
     body_timeout_seconds: float = 30.0
+    # Cases ended longer ago are proposed for destruction (DOSSIER_RETENTION_YEARS).
+    retention_years: int = 2
     # Told when a request met a database outage (to heal the pools at once).
     outage_seen: Callable[[], None] = lambda: None
     started_at: float = field(default_factory=time.monotonic)

@@ -35,6 +35,11 @@ def case_public(
         # At a version before the erasure was recorded the key is gone all the
         # same: the personal data is erased in every version.
         erased=case.erased or pupil.erased,
+        legal_hold=(
+            None
+            if case.legal_hold is None
+            else {k: case.legal_hold[k] for k in ("reason", "reference", "placed_on")}
+        ),
         channel=case.channel,
         requester={
             "role": case.requester_role,

@@ -20,6 +20,8 @@ from domain.errors import (
     ConcurrentUpdate,
     ConsultantError,
     ConsultantNotFound,
+    DestructionError,
+    DestructionListNotFound,
     DossierError,
     IllegalTransition,
     InvalidCaseData,
@@ -81,12 +83,14 @@ def problem_response(
 DOMAIN_STATUS: list[tuple[type[DossierError], int, str]] = [
     (CaseNotFound, 404, "Case not found"),
     (ConsultantNotFound, 404, "Consultant not found"),
+    (DestructionListNotFound, 404, "Destruction list not found"),
     (NotPermitted, 403, "Not permitted"),
     (VersionMismatch, 412, "Precondition failed"),
     (ConcurrentUpdate, 409, "Concurrent update"),
     (InvalidCaseData, 422, "Invalid data"),
     (IllegalTransition, 409, "Not allowed in this state"),
     (ConsultantError, 422, "Invalid consultant data"),
+    (DestructionError, 409, "Not allowed for this list"),
 ]
 
 

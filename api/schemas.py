@@ -22,7 +22,9 @@ from domain.values import (
     Channel,
     EducationStatus,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Outcome,
     ReferredTo,
     Region,
@@ -187,6 +189,27 @@ class ErasureCreate(Body):
     reason: ErasureReason
 
 
+class LegalHoldCreate(Body):
+    """A reason code and, if any, the file number of the complaint or procedure
+    (no names: the hold outlives the case's personal data)."""
+
+    reason: HoldReason
+    file_reference: str | None = Field(default=None, max_length=40)
+
+
+class LegalHoldLift(Body):
+    reason: LiftReason
+    file_reference: str | None = Field(default=None, max_length=40)
+
+
+class DestructionRemoval(Body):
+    """Take a case off a proposed destruction list, with a reason code."""
+
+    case_id: UUID
+    reason: HoldReason
+    file_reference: str | None = Field(default=None, max_length=40)
+
+
 class ConsultantCreate(Body):
     name: ShortText
     region: Region
@@ -221,6 +244,8 @@ class CasePublic(BaseModel):
     version: int
     registered_at: datetime
     erased: bool
+    # A legal hold in force: its reason code, file number and since when.
+    legal_hold: dict[str, Any] | None = None
     channel: str
     requester: dict[str, Any]
     consent_given: bool

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.case_rules import CaseRules
 from domain.errors import IllegalTransition, InvalidCaseData
+from domain.legal_hold import check_file_reference
 from domain.permissions import Command, check_permitted
 from domain.prerequisites import PrerequisiteInputs, decide
 from domain.registration import Registration, check_text
@@ -30,7 +31,9 @@ from domain.values import (
     Actor,
     EducationStatus,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Outcome,
     Personal,
     ReferredTo,
@@ -49,6 +52,9 @@ class Case(CaseRules, Aggregate):
     and the names, birth date and contact details are ``Personal``: stored
     sealed under the case's own key, erasable by destroying that key.
     """
+
+    # Cases snapshotted before legal holds existed load without one.
+    legal_hold: dict[str, Any] | None = None
 
     # --- events -----------------------------------------------------------
 
@@ -210,6 +216,28 @@ class Case(CaseRules, Aggregate):
             case.consultant_id = None
             case.outcome = None
 
+    class LegalHoldPlaced(Event):
+        """Blocks retention and erasure until lifted. The reason is a code and
+        the reference a file number (domain/legal_hold.py): no personal data."""
+
+        reason: str  # a HoldReason
+        reference: str | None
+
+        def apply(self, case: Case) -> None:
+            case.legal_hold = {
+                "reason": self.reason,
+                "reference": self.reference,
+                "placed_on": local_date(self.timestamp),
+                "placed_by": self.by.user_id,
+            }
+
+    class LegalHoldLifted(Event):
+        reason: str  # a LiftReason
+        reference: str | None
+
+        def apply(self, case: Case) -> None:
+            case.legal_hold = None
+
     class PersonalDataErased(Event):
         """The case's key was destroyed; holds no personal data itself."""
 
@@ -305,6 +333,7 @@ class Case(CaseRules, Aggregate):
         self.withdrawal_reason: Personal | None = None
         self.reopenings: list[dict[str, Any]] = []
         self.erased = False
+        self.legal_hold: dict[str, Any] | None = None
         self.timeline = next_timeline(None, e)
 
     # --- commands -------------------------------------------------------------
@@ -498,6 +527,30 @@ class Case(CaseRules, Aggregate):
         self.check_lifecycle(by, Command.REOPEN)
         check_text("reason", reason, 2_000)
         self.trigger_event(self.Reopened, timestamp=now, by=by, reason=Personal(reason))
+
+    def place_legal_hold(
+        self, reason: HoldReason, reference: str | None, *, by: Actor, now: datetime
+    ) -> None:
+        self.check_lifecycle(by, Command.PLACE_LEGAL_HOLD)
+        self.trigger_event(
+            self.LegalHoldPlaced,
+            timestamp=now,
+            by=by,
+            reason=str(reason),
+            reference=check_file_reference(reference),
+        )
+
+    def lift_legal_hold(
+        self, reason: LiftReason, reference: str | None, *, by: Actor, now: datetime
+    ) -> None:
+        self.check_lifecycle(by, Command.LIFT_LEGAL_HOLD)
+        self.trigger_event(
+            self.LegalHoldLifted,
+            timestamp=now,
+            by=by,
+            reason=str(reason),
+            reference=check_file_reference(reference),
+        )
 
     def erase_personal_data(
         self, reason: ErasureReason, *, by: Actor, now: datetime

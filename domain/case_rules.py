@@ -7,6 +7,7 @@ the tables they apply are in domain/permissions.py.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from domain.errors import DossierError, IllegalTransition, InvalidCaseData, NotPermitted
@@ -29,6 +30,7 @@ class CaseRules:
     status: Status
     erased: bool
     consultant_id: UUID | None
+    legal_hold: dict[str, Any] | None
 
     @property
     def is_open(self) -> bool:
@@ -57,6 +59,14 @@ class CaseRules:
             self.check_erasable()
         else:
             self.check_status(command)
+        if command == Command.PLACE_LEGAL_HOLD and self.legal_hold is not None:
+            raise IllegalTransition(
+                "the case is under legal hold already", rule="legal-hold-in-force"
+            )
+        if command == Command.LIFT_LEGAL_HOLD and self.legal_hold is None:
+            raise IllegalTransition(
+                "the case is not under legal hold", rule="no-legal-hold"
+            )
 
     def may(self, by: Actor, command: Command) -> bool:
         try:
@@ -92,6 +102,13 @@ class CaseRules:
                 f"cannot erase the personal data of a case that is {self.status}: "
                 "close or withdraw it first",
                 rule="case-still-open",
+            )
+        if self.legal_hold is not None:
+            hold = self.legal_hold
+            raise IllegalTransition(
+                "cannot erase the personal data: the case is under legal hold "
+                f"({hold['reason']}) since {hold['placed_on']}; lift it first",
+                rule="legal-hold",
             )
 
     def check_assigned_consultant_or_coordinator(self, by: Actor, action: str) -> None:

@@ -74,3 +74,13 @@ class VersionMismatch(DossierError):
     """The caller expected another version of the case or consultant (If-Match)."""
 
     rule = "version-mismatch"
+
+
+class DestructionError(DossierError):
+    """A step of a destruction list was refused (its state, or who gives it)."""
+
+    rule = "destruction-error"
+
+
+class DestructionListNotFound(DossierError):
+    rule = "destruction-list-not-found"

@@ -28,13 +28,20 @@ class Command(StrEnum):
     CLOSE = "close"
     WITHDRAW = "withdraw"
     REOPEN = "reopen"
+    PLACE_LEGAL_HOLD = "place_legal_hold"
+    LIFT_LEGAL_HOLD = "lift_legal_hold"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    PROPOSE_DESTRUCTION = "propose_destruction"
+    REVIEW_DESTRUCTION = "review_destruction"
+    APPROVE_DESTRUCTION = "approve_destruction"
+    RUN_DESTRUCTION = "run_destruction"
     MANAGE_CONSULTANTS = "manage_consultants"
 
 
 _INTAKE = frozenset({Role.INTAKE, Role.COORDINATOR})
 _COORDINATOR = frozenset({Role.COORDINATOR})
 _CASEWORK = frozenset({Role.CONSULTANT, Role.COORDINATOR})
+_RECORDS = frozenset({Role.RECORD_MANAGER, Role.PRIVACY_OFFICER})
 
 ALLOWED: dict[Command, frozenset[Role]] = {
     Command.REGISTER: _INTAKE,
@@ -48,9 +55,22 @@ ALLOWED: dict[Command, frozenset[Role]] = {
     Command.CLOSE: _CASEWORK,
     Command.WITHDRAW: _INTAKE,
     Command.REOPEN: _COORDINATOR,
-    # Erasure is the retention worker's (system) or the privacy officer's
-    # request carried out by a coordinator; auditors never change anything.
-    Command.ERASE_PERSONAL_DATA: frozenset({Role.COORDINATOR, Role.SYSTEM}),
+    # A legal hold: whoever learns of a complaint or procedure (a coordinator)
+    # or keeps the records (record manager, privacy officer).
+    Command.PLACE_LEGAL_HOLD: _RECORDS | _COORDINATOR,
+    Command.LIFT_LEGAL_HOLD: _RECORDS | _COORDINATOR,
+    # Erasure on request: a coordinator or the privacy officer, for one ended
+    # case; the destruction run erases as the system. Auditors change nothing.
+    Command.ERASE_PERSONAL_DATA: frozenset(
+        {Role.COORDINATOR, Role.PRIVACY_OFFICER, Role.SYSTEM}
+    ),
+    # Destruction lists (domain/destruction.py): the retention worker (system)
+    # or a record manager proposes, the record manager reviews, the privacy
+    # officer approves; either of them (or the system) runs an approved list.
+    Command.PROPOSE_DESTRUCTION: frozenset({Role.RECORD_MANAGER, Role.SYSTEM}),
+    Command.REVIEW_DESTRUCTION: frozenset({Role.RECORD_MANAGER}),
+    Command.APPROVE_DESTRUCTION: frozenset({Role.PRIVACY_OFFICER}),
+    Command.RUN_DESTRUCTION: _RECORDS | frozenset({Role.SYSTEM}),
     Command.MANAGE_CONSULTANTS: frozenset({Role.COORDINATOR, Role.ADMIN}),
 }
 
@@ -68,6 +88,10 @@ WHEN: dict[Command, frozenset[Status]] = {
     Command.CLOSE: _WORKING,
     Command.WITHDRAW: OPEN_STATUSES,
     Command.REOPEN: frozenset({Status.CLOSED}),
+    # A hold may be placed on any case not yet erased (a complaint may come
+    # while it runs); Case.check_legal_hold adds whether one is in force.
+    Command.PLACE_LEGAL_HOLD: frozenset(Status),
+    Command.LIFT_LEGAL_HOLD: frozenset(Status),
     # Erasure needs an ended case: an erased case takes no further command, so
     # an open one would stay open (its clocks running) for ever.
     Command.ERASE_PERSONAL_DATA: ENDED_STATUSES,
@@ -92,7 +116,13 @@ ACTIONS: dict[Command, str] = {
     Command.CLOSE: "close the case",
     Command.WITHDRAW: "withdraw the case",
     Command.REOPEN: "reopen the case",
+    Command.PLACE_LEGAL_HOLD: "place a legal hold",
+    Command.LIFT_LEGAL_HOLD: "lift the legal hold",
     Command.ERASE_PERSONAL_DATA: "erase the personal data",
+    Command.PROPOSE_DESTRUCTION: "propose a destruction list",
+    Command.REVIEW_DESTRUCTION: "review a destruction list",
+    Command.APPROVE_DESTRUCTION: "approve a destruction list",
+    Command.RUN_DESTRUCTION: "run a destruction list",
     Command.MANAGE_CONSULTANTS: "manage consultants",
 }
 
@@ -106,20 +136,26 @@ class Read(StrEnum):
     READ_CONSULTANTS = "read_consultants"
     READ_DASHBOARD = "read_dashboard"
     READ_AUDIT = "read_audit"
+    READ_DESTRUCTION = "read_destruction"
     READ_OPERATIONS = "read_operations"
 
 
 _STAFF = frozenset(
     {Role.INTAKE, Role.COORDINATOR, Role.CONSULTANT, Role.AUDITOR, Role.ADMIN}
 )
+# The record manager and privacy officer read cases (to review a list, to
+# place a hold), not the work queues' lists of pupils.
+_CASE_READERS = _STAFF | _RECORDS
 
 READERS: dict[Read, frozenset[Role]] = {
-    Read.READ_CASE: _STAFF,
+    Read.READ_CASE: _CASE_READERS,
     Read.READ_HISTORY: frozenset({Role.COORDINATOR, Role.AUDITOR, Role.CONSULTANT}),
     Read.LIST_CASES: _STAFF,
     Read.READ_CONSULTANTS: _STAFF,
     Read.READ_DASHBOARD: frozenset({Role.COORDINATOR, Role.AUDITOR}),
     Read.READ_AUDIT: frozenset({Role.AUDITOR}),
+    # Destruction lists and certificates hold no personal data.
+    Read.READ_DESTRUCTION: _RECORDS | frozenset({Role.AUDITOR}),
     # The read models' versions, positions and lag: for whoever runs the service.
     Read.READ_OPERATIONS: frozenset({Role.ADMIN}),
 }

@@ -21,9 +21,10 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.case import Case
 from domain.consultant import Consultant
+from domain.destruction import DestructionList
 from domain.errors import ConcurrentUpdate, DuplicateRequest, VersionMismatch
 from domain.permissions import Command, check_permitted
-from domain.reads import ServiceReads
+from domain.records import RecordsCommands
 from domain.reference import CaseReference, ReferenceCounter
 from domain.registration import Registration
 from domain.sealing import PendingKeys
@@ -32,7 +33,9 @@ from domain.values import (
     Actor,
     EducationStatus,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Outcome,
     ReferredTo,
     Region,
@@ -52,13 +55,15 @@ class Result:
     log_position: int
 
 
-class CaseService(ServiceReads):
+class CaseService(RecordsCommands):
     """Dossier's event-sourced application: cases, consultants, references."""
 
     name = "dossier"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
         Case: 50,
         ReferenceCounter: 10,
+        # A list of 10,000 cases has as many events; its snapshot is large.
+        DestructionList: 1000,
     }
 
     # --- cases: commands ----------------------------------------------------------
@@ -305,6 +310,40 @@ class CaseService(ServiceReads):
             lambda case, now: case.reopen(reason, by=by, now=now),
         )
 
+    def place_legal_hold(
+        self,
+        case_id: UUID,
+        reason: HoldReason,
+        reference: str | None = None,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.PLACE_LEGAL_HOLD,
+            by,
+            expected_version,
+            lambda case, now: case.place_legal_hold(reason, reference, by=by, now=now),
+        )
+
+    def lift_legal_hold(
+        self,
+        case_id: UUID,
+        reason: LiftReason,
+        reference: str | None = None,
+        *,
+        by: Actor,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self._command(
+            case_id,
+            Command.LIFT_LEGAL_HOLD,
+            by,
+            expected_version,
+            lambda case, now: case.lift_legal_hold(reason, reference, by=by, now=now),
+        )
+
     def erase_personal_data(
         self,
         case_id: UUID,
@@ -313,7 +352,8 @@ class CaseService(ServiceReads):
         by: Actor,
         expected_version: int | None = None,
     ) -> Result:
-        """Record the erasure, then destroy the case's key (crypto-shredding).
+        """Record the erasure and its certificate (a destruction list of one
+        case, domain/records.py), then destroy the case's key (crypto-shredding).
 
         The record comes first so that an erasure is never silent. Should the
         key's destruction fail after it (the store went away), the same command
@@ -327,15 +367,12 @@ class CaseService(ServiceReads):
             return Result(
                 self.get_case(case_id), self.recorder.max_notification_id() or 0
             )
-        result = self._command(
-            case_id,
-            Command.ERASE_PERSONAL_DATA,
-            by,
-            expected_version,
-            lambda case, now: case.erase_personal_data(reason, by=by, now=now),
-        )
-        self.keyring.destroy(case_id)
-        return Result(self.get_case(case_id), result.log_position)
+        if expected_version is not None and case.version != expected_version:
+            raise VersionMismatch(
+                f"the case is at version {case.version}, not {expected_version}"
+            )
+        position = self.erase_with_certificate(case, reason, by=by)
+        return Result(self.get_case(case_id), position)
 
     def _command(
         self,

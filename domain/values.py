@@ -15,6 +15,8 @@ class Role(StrEnum):
     CONSULTANT = "consultant"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    PRIVACY_OFFICER = "privacy_officer"
+    RECORD_MANAGER = "record_manager"
     SYSTEM = "system"
 
 
@@ -157,6 +159,26 @@ class ErasureReason(StrEnum):
 
     DATA_SUBJECT_REQUEST = "data_subject_request"
     RETENTION_EXPIRED = "retention_expired"
+
+
+class HoldReason(StrEnum):
+    """Why a case is under legal hold (or kept off a destruction list): a code,
+    so the record holds no personal data; a file number may go beside it."""
+
+    COMPLAINT = "complaint"
+    OBJECTION = "objection"  # bezwaar
+    LEGAL_PROCEDURE = "legal_procedure"
+    INSPECTION = "inspection"
+    OTHER = "other"
+
+
+class LiftReason(StrEnum):
+    """Why a legal hold was lifted."""
+
+    PROCEDURE_ENDED = "procedure_ended"
+    COMPLAINT_SETTLED = "complaint_settled"
+    PLACED_IN_ERROR = "placed_in_error"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)

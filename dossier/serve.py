@@ -48,6 +48,7 @@ def build_app(settings: Settings) -> FastAPI:
         projections=host,
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
+        retention_years=settings.retention_years,
         outage_seen=Healer(
             [
                 db.check_connections,

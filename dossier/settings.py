@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("var"), description="where SQLite lives")
     intake_norm_weeks: int = Field(default=6, ge=1, le=52)
+    # Cases ended longer ago than this are proposed for destruction.
+    retention_years: int = Field(default=2, ge=1, le=100)
+    # How often `dossier worker` proposes a destruction list; 0: never (cron
+    # `dossier retention propose` instead). Run it in one worker only.
+    retention_interval_hours: float = Field(default=0, ge=0, le=24 * 366)
     # The key-encryption keys that wrap every case key (storage.kek): a file
     # outside the database and its backups; unset means <data_dir>/kek.json.
     kek_file: Path | None = None

@@ -15,6 +15,7 @@ from projections.registry import resolve
 from storage.outage import store_unavailable
 from workers.main import run_until_stopped
 from workers.projection_host import ProjectionHost
+from workers.retention import RetentionWorker
 
 log = structlog.get_logger(__name__)
 STARTUP_RETRY_SECONDS = 1.0
@@ -56,9 +57,20 @@ def run_worker(
                 return
     keys = key_maintenance(service, settings)
     keys.start()
+    retention = None
+    if settings.retention_interval_hours:
+        retention = RetentionWorker(
+            service,
+            db,
+            years=settings.retention_years,
+            every_seconds=settings.retention_interval_hours * 3600,
+        )
+        retention.start()
     try:
         run_until_stopped(host, stop)
     finally:
+        if retention is not None:
+            retention.stop()
         keys.stop()
         db.close()
         service.close()

@@ -262,6 +262,14 @@ class CaseListProjection(Projection):
         self._set(event, position, consultant_id=None)
 
     @handle.register
+    def _(self, event: Case.LegalHoldPlaced, position: int, tx: Tx) -> None:
+        self._row(event, position)
+
+    @handle.register
+    def _(self, event: Case.LegalHoldLifted, position: int, tx: Tx) -> None:
+        self._row(event, position)
+
+    @handle.register
     def _(self, event: Case.PersonalDataErased, position: int, tx: Tx) -> None:
         self._set(event, position, pupil_name=None, erased=1)
         tx.execute(

@@ -7,6 +7,7 @@ from projections.base import Projection
 from projections.case_list import CaseListProjection
 from projections.dashboard import DashboardProjection
 from projections.deadlines import DeadlinesProjection
+from projections.destruction_lists import DestructionListsProjection
 from projections.workload import WorkloadProjection
 
 
@@ -18,6 +19,7 @@ def all_projections(intake_norm_weeks: int = 6) -> dict[str, type[Projection]]:
         DeadlinesProjection.configured(intake_norm_weeks=intake_norm_weeks),
         WorkloadProjection,
         AuditTrailProjection,
+        DestructionListsProjection,
     ]
     return {cls.name: cls for cls in classes}
 

@@ -27,6 +27,8 @@ USER_ROLES = (
     Role.CONSULTANT,
     Role.AUDITOR,
     Role.ADMIN,
+    Role.PRIVACY_OFFICER,
+    Role.RECORD_MANAGER,
 )
 
 

@@ -12,7 +12,9 @@ from domain.values import (
     Channel,
     EducationStatus,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Outcome,
     ReferredTo,
     Region,
@@ -48,6 +50,8 @@ ROLE = {
     Role.CONSULTANT: N_("Consulent"),
     Role.AUDITOR: N_("Auditor"),
     Role.ADMIN: N_("Beheerder"),
+    Role.PRIVACY_OFFICER: N_("Functionaris gegevensbescherming"),
+    Role.RECORD_MANAGER: N_("Archiefbeheerder"),
     Role.SYSTEM: N_("Systeem"),
 }
 REQUESTER_ROLE = {
@@ -140,6 +144,19 @@ ERASURE_REASON = {
     ErasureReason.DATA_SUBJECT_REQUEST: N_("Verzoek van de betrokkene"),
     ErasureReason.RETENTION_EXPIRED: N_("Bewaartermijn verstreken"),
 }
+HOLD_REASON = {
+    HoldReason.COMPLAINT: N_("Klacht"),
+    HoldReason.OBJECTION: N_("Bezwaar"),
+    HoldReason.LEGAL_PROCEDURE: N_("Juridische procedure"),
+    HoldReason.INSPECTION: N_("Onderzoek door de inspectie"),
+    HoldReason.OTHER: N_("Anders"),
+}
+LIFT_REASON = {
+    LiftReason.PROCEDURE_ENDED: N_("Procedure afgerond"),
+    LiftReason.COMPLAINT_SETTLED: N_("Klacht afgehandeld"),
+    LiftReason.PLACED_IN_ERROR: N_("Ten onrechte geplaatst"),
+    LiftReason.OTHER: N_("Anders"),
+}
 CLUSTER = {
     "1": N_("Cluster 1 (visueel)"),
     "2": N_("Cluster 2 (auditief en communicatief)"),
@@ -158,6 +175,8 @@ COMMAND = {
     Command.CLOSE: N_("Afsluiten"),
     Command.WITHDRAW: N_("Intrekken"),
     Command.REOPEN: N_("Heropenen"),
+    Command.PLACE_LEGAL_HOLD: N_("Juridische blokkade plaatsen"),
+    Command.LIFT_LEGAL_HOLD: N_("Juridische blokkade opheffen"),
     Command.ERASE_PERSONAL_DATA: N_("Persoonsgegevens wissen"),
     Command.MANAGE_CONSULTANTS: N_("Consulenten beheren"),
 }
@@ -178,6 +197,8 @@ KINDS: Mapping[str, Mapping[Any, str]] = {
     "outcome": OUTCOME,
     "education_status": EDUCATION_STATUS,
     "erasure_reason": ERASURE_REASON,
+    "hold_reason": HOLD_REASON,
+    "lift_reason": LIFT_REASON,
     "command": COMMAND,
     "cluster": CLUSTER,
 }

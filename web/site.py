@@ -196,13 +196,17 @@ def menu(person: Visitor) -> list[tuple[str, str]]:
     """The main menu's links for the visitor's role."""
     if person.user is None:
         return []
-    items = [("/", person.t(N_("Werkvoorraad")))]
+    items = []
+    if person.role in READERS[Read.LIST_CASES]:
+        items.append(("/", person.t(N_("Werkvoorraad"))))
     if person.role in (Role.INTAKE, Role.COORDINATOR):
         items.append(("/aanmelding", person.t(N_("Nieuwe aanmelding"))))
     if person.role in READERS[Read.READ_DASHBOARD]:
         items.append(("/dashboard", person.t(N_("Dashboard"))))
     if person.role in (Role.COORDINATOR, Role.ADMIN):
         items.append(("/consulenten", person.t(N_("Consulenten"))))
+    if person.role in READERS[Read.READ_DESTRUCTION]:
+        items.append(("/vernietiging", person.t(N_("Vernietiging"))))
     if person.role in READERS[Read.READ_AUDIT]:
         items.append(("/controle/logboek", person.t(N_("Logboek"))))
     if person.role in READERS[Read.READ_OPERATIONS]:

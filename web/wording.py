@@ -30,6 +30,8 @@ EVENTS = {
     "Closed": N_("Afgesloten"),
     "Withdrawn": N_("Ingetrokken"),
     "Reopened": N_("Heropend"),
+    "LegalHoldPlaced": N_("Juridische blokkade geplaatst"),
+    "LegalHoldLifted": N_("Juridische blokkade opgeheven"),
     "PersonalDataErased": N_("Persoonsgegevens gewist"),
 }
 CONSULTANT_EVENTS = {
@@ -73,6 +75,9 @@ RULES = {
     ),
     "consultant-inactive": N_("Deze consulent is niet meer actief."),
     "case-still-open": N_("Wissen kan pas als de zaak is afgesloten of ingetrokken."),
+    "legal-hold": N_(
+        "Deze zaak staat onder een juridische blokkade: hef die eerst op."
+    ),
     "already-erased": N_("De persoonsgegevens zijn al gewist."),
     "already-assigned": N_("De zaak is al aan deze consulent toegewezen."),
     "illegal-transition": N_("Dit kan niet in de huidige status van de zaak."),
@@ -94,6 +99,10 @@ FIELD_PROBLEMS = {
     "lies before the case was registered": N_("Deze datum ligt vóór de aanmelding"),
     "required": N_("Vul dit veld in"),
     "only when referred": N_("Alleen invullen bij doorverwijzen"),
+    "file number": N_(
+        "Vul een dossiernummer in: hoofdletters, cijfers en . / -, met minstens "
+        "één cijfer (zoals KL-2026-014), geen namen"
+    ),
     "other": N_("Deze waarde klopt niet"),
 }
 
@@ -129,6 +138,8 @@ def field_problem(error: InvalidCaseData) -> tuple[str, str]:
         return field, FIELD_PROBLEMS["required"]
     if error.reason.startswith("is only given"):
         return field, FIELD_PROBLEMS["only when referred"]
+    if error.reason.startswith("must be a file number"):
+        return field, FIELD_PROBLEMS["file number"]
     return field, FIELD_PROBLEMS.get(error.reason, FIELD_PROBLEMS["other"])
 
 

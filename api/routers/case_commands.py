@@ -29,6 +29,8 @@ from api.schemas import (
     ClosureCreate,
     ErasureCreate,
     IntakeCreate,
+    LegalHoldCreate,
+    LegalHoldLift,
     PrerequisiteCreate,
     ReasonCreate,
     ResumptionCreate,
@@ -197,3 +199,23 @@ def erase_personal_data(
 ) -> CasePublic:
     """Erase an ended case's personal data (crypto-shredding); facts stay."""
     return give(case_id, body, commands.erase_personal_data(case_id, body))
+
+
+@router.post(
+    "/{case_id}/legal-hold",
+    summary="Place a legal hold (a reason code, a file number): blocks erasure",
+    dependencies=[Depends(permitted(Command.PLACE_LEGAL_HOLD))],
+)
+def place_legal_hold(case_id: UUID, body: LegalHoldCreate, *, give: Give) -> CasePublic:
+    """Place a legal hold: no retention or erasure until it is lifted."""
+    return give(case_id, body, commands.place_legal_hold(case_id, body))
+
+
+@router.post(
+    "/{case_id}/legal-hold/lifting",
+    summary="Lift the case's legal hold, with a reason code",
+    dependencies=[Depends(permitted(Command.LIFT_LEGAL_HOLD))],
+)
+def lift_legal_hold(case_id: UUID, body: LegalHoldLift, *, give: Give) -> CasePublic:
+    """Lift the case's legal hold, with a reason."""
+    return give(case_id, body, commands.lift_legal_hold(case_id, body))

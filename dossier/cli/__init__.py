@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import typer
 
-from dossier.cli import case, demo, keys, processes, projections, summary, users
+from dossier.cli import (
+    case,
+    demo,
+    keys,
+    processes,
+    projections,
+    records,
+    summary,
+    users,
+)
 from dossier.cli.common import OneLineErrors
 
 app = typer.Typer(
@@ -26,5 +35,7 @@ app.add_typer(projections.projections_app, name="projections")
 app.add_typer(keys.keys_app, name="keys")
 app.command()(processes.serve)
 app.command()(processes.worker)
+app.add_typer(records.retention_app, name="retention")
+app.add_typer(records.destruction_app, name="destruction")
 
 __all__ = ["app"]

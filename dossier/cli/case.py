@@ -1,5 +1,5 @@
-"""`dossier case show|history|erase`: one case, as it stands or stood, its
-events, and the erasure of its personal data."""
+"""`dossier case show|history|erase|hold|release`: one case, as it stands or
+stood, its events, the erasure of its personal data and its legal hold."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from rich.table import Table
 from domain.case import Case
 from domain.errors import CaseNotFound, ConsultantNotFound
 from domain.service import CaseService
-from domain.values import Actor, ErasureReason, Personal, Role, Status
+from domain.values import (
+    Actor,
+    ErasureReason,
+    HoldReason,
+    LiftReason,
+    Personal,
+    Role,
+    Status,
+)
 from domain.zone import AMSTERDAM, local_date
 from dossier.cli.common import CliError, out, session
 
@@ -147,6 +155,10 @@ def _print_case(service: CaseService, case: Case, today: date) -> None:
         rows.append(("withdrawn because", _p(case.withdrawal_reason)))
     for reopening in case.reopenings:
         rows.append(("reopened", f"on {reopening['on']}: {_p(reopening['reason'])}"))
+    if case.legal_hold is not None:
+        hold = case.legal_hold
+        file = f" {hold['reference']}" if hold["reference"] else ""
+        rows.append(("legal hold", f"{hold['reason']}{file} since {hold['placed_on']}"))
     if case.erased:
         rows.append(("personal data", "erased"))
     for key, value in rows:
@@ -250,3 +262,35 @@ def case_erase(
             f"Personal data of {result.case.reference} erased "
             f"({reason.value}); its history and statistics remain."
         )
+
+
+FileNumber = Annotated[
+    str | None,
+    typer.Option("--file", help="The file number, such as KL-2026-014 (no names)."),
+]
+
+
+@case_app.command("hold")
+def case_hold(
+    reference: Annotated[str, typer.Argument(help="The case's reference, OC-….")],
+    reason: Annotated[HoldReason, typer.Option("--reason", help="Why it is held.")],
+    file: FileNumber = None,
+) -> None:
+    """Place a legal hold: no retention or erasure until it is lifted."""
+    with session(must_exist=True) as (_, service):
+        case_id = _find(service, reference)
+        result = service.place_legal_hold(case_id, reason, file, by=CLI_ACTOR)
+        out.print(f"{result.case.reference} is under legal hold ({reason.value}).")
+
+
+@case_app.command("release")
+def case_release(
+    reference: Annotated[str, typer.Argument(help="The case's reference, OC-….")],
+    reason: Annotated[LiftReason, typer.Option("--reason", help="Why it is lifted.")],
+    file: FileNumber = None,
+) -> None:
+    """Lift a case's legal hold."""
+    with session(must_exist=True) as (_, service):
+        case_id = _find(service, reference)
+        result = service.lift_legal_hold(case_id, reason, file, by=CLI_ACTOR)
+        out.print(f"{result.case.reference}: legal hold lifted ({reason.value}).")

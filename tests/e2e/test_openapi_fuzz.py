@@ -104,14 +104,32 @@ OPERATIONS = [
     "GET /api/v1/dashboard",
     "GET /api/v1/audit/events",
     "GET /api/v1/audit/trail",
+    "POST /api/v1/cases/{case_id}/legal-hold",
+    "POST /api/v1/cases/{case_id}/legal-hold/lifting",
+    "GET /api/v1/destruction-lists",
+    "POST /api/v1/destruction-lists",
+    "GET /api/v1/destruction-lists/{list_id}",
+    "POST /api/v1/destruction-lists/{list_id}/removals",
+    "POST /api/v1/destruction-lists/{list_id}/review",
+    "POST /api/v1/destruction-lists/{list_id}/approval",
+    "POST /api/v1/destruction-lists/{list_id}/run",
     "GET /healthz",
     "GET /readyz",
 ]
 RUNS = [("coordinator", label) for label in OPERATIONS] + [
     ("auditor", label) for label in OPERATIONS if label.startswith("GET ")
 ]
+# The steps of a destruction list take no body.
+BODILESS = {
+    "POST /api/v1/destruction-lists",
+    "POST /api/v1/destruction-lists/{list_id}/review",
+    "POST /api/v1/destruction-lists/{list_id}/approval",
+    "POST /api/v1/destruction-lists/{list_id}/run",
+}
 BODY_OPERATIONS = [
-    label for label in OPERATIONS if label.split()[0] in {"POST", "PATCH"}
+    label
+    for label in OPERATIONS
+    if label.split()[0] in {"POST", "PATCH"} and label not in BODILESS
 ]
 
 
@@ -630,6 +648,7 @@ REPROS = (
             path_parameters={
                 "case_id": SEEDED_CASE,
                 "consultant_id": UNKNOWN_ID,
+                "list_id": UNKNOWN_ID,
             },
             content=b'{"reason": "\xff"}',
         )

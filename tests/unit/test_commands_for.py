@@ -24,7 +24,9 @@ from domain.values import (
     SYSTEM_ACTOR,
     Actor,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Role,
     Status,
     Step,
@@ -60,6 +62,12 @@ TRIES: dict[Command, Callable[[Case, Actor], None]] = {
     Command.CLOSE: lambda c, by: close(c, by=by),
     Command.WITHDRAW: lambda c, by: c.withdraw("Reden.", by=by, now=later(c)),
     Command.REOPEN: lambda c, by: c.reopen("Reden.", by=by, now=later(c)),
+    Command.PLACE_LEGAL_HOLD: lambda c, by: c.place_legal_hold(
+        HoldReason.COMPLAINT, "KL-2026-014", by=by, now=later(c)
+    ),
+    Command.LIFT_LEGAL_HOLD: lambda c, by: c.lift_legal_hold(
+        LiftReason.COMPLAINT_SETTLED, None, by=by, now=later(c)
+    ),
     Command.ERASE_PERSONAL_DATA: lambda c, by: c.erase_personal_data(
         ErasureReason.DATA_SUBJECT_REQUEST, by=by, now=later(c)
     ),
@@ -75,9 +83,17 @@ def erased_case() -> Case:
     return case
 
 
+def held_case() -> Case:
+    """A closed case under legal hold."""
+    case = case_in(Status.CLOSED)
+    case.place_legal_hold(HoldReason.COMPLAINT, None, by=COORDINATOR, now=later(case))
+    return case
+
+
 CASES: dict[str, Callable[[], Case]] = {
     **{str(status): partial(case_in, status) for status in Status},
     "erased": erased_case,
+    "held": held_case,
 }
 
 ACTORS: dict[str, Actor] = {
@@ -88,6 +104,8 @@ ACTORS: dict[str, Actor] = {
     "other-consultant": OTHER_CONSULTANT,
     "auditor": AUDITOR,
     "admin": Actor("admin-1", Role.ADMIN),
+    "privacy-officer": Actor("privacy-1", Role.PRIVACY_OFFICER),
+    "record-manager": Actor("records-1", Role.RECORD_MANAGER),
     "system": SYSTEM_ACTOR,
 }
 
@@ -110,7 +128,14 @@ def accepted_by_trying(case: Case, by: Actor) -> set[Command]:
 
 def test_every_command_on_a_case_is_tried() -> None:
     assert set(TRIES) == set(CASE_COMMANDS)
-    assert set(Command) - set(TRIES) == {Command.REGISTER, Command.MANAGE_CONSULTANTS}
+    assert set(Command) - set(TRIES) == {
+        Command.REGISTER,
+        Command.MANAGE_CONSULTANTS,
+        Command.PROPOSE_DESTRUCTION,
+        Command.REVIEW_DESTRUCTION,
+        Command.APPROVE_DESTRUCTION,
+        Command.RUN_DESTRUCTION,
+    }
 
 
 @pytest.mark.parametrize("actor", list(ACTORS))

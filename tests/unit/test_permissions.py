@@ -28,7 +28,21 @@ WHO_MAY: dict[Command, frozenset[Role]] = {
     Command.CLOSE: frozenset({Role.CONSULTANT, Role.COORDINATOR}),
     Command.WITHDRAW: frozenset({Role.INTAKE, Role.COORDINATOR}),
     Command.REOPEN: frozenset({Role.COORDINATOR}),
-    Command.ERASE_PERSONAL_DATA: frozenset({Role.COORDINATOR, Role.SYSTEM}),
+    Command.PLACE_LEGAL_HOLD: frozenset(
+        {Role.COORDINATOR, Role.RECORD_MANAGER, Role.PRIVACY_OFFICER}
+    ),
+    Command.LIFT_LEGAL_HOLD: frozenset(
+        {Role.COORDINATOR, Role.RECORD_MANAGER, Role.PRIVACY_OFFICER}
+    ),
+    Command.ERASE_PERSONAL_DATA: frozenset(
+        {Role.COORDINATOR, Role.PRIVACY_OFFICER, Role.SYSTEM}
+    ),
+    Command.PROPOSE_DESTRUCTION: frozenset({Role.RECORD_MANAGER, Role.SYSTEM}),
+    Command.REVIEW_DESTRUCTION: frozenset({Role.RECORD_MANAGER}),
+    Command.APPROVE_DESTRUCTION: frozenset({Role.PRIVACY_OFFICER}),
+    Command.RUN_DESTRUCTION: frozenset(
+        {Role.RECORD_MANAGER, Role.PRIVACY_OFFICER, Role.SYSTEM}
+    ),
     Command.MANAGE_CONSULTANTS: frozenset({Role.COORDINATOR, Role.ADMIN}),
 }
 

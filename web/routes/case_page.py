@@ -29,7 +29,9 @@ from domain.values import (
     ActivityKind,
     EducationStatus,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Outcome,
     ReferredTo,
     Step,
@@ -61,6 +63,8 @@ SLUGS: dict[Command, str] = {
     Command.CLOSE: "afsluiten",
     Command.WITHDRAW: "intrekken",
     Command.REOPEN: "heropenen",
+    Command.PLACE_LEGAL_HOLD: "blokkeren",
+    Command.LIFT_LEGAL_HOLD: "blokkade-opheffen",
     Command.ERASE_PERSONAL_DATA: "wissen",
 }
 VERSION = re.compile(r"[0-9]{1,18}")
@@ -76,6 +80,8 @@ FIELDS: dict[Command, tuple[str, ...]] = {
     Command.CLOSE: ("outcome", "education_status", "summary"),
     Command.WITHDRAW: ("reason",),
     Command.REOPEN: ("reason",),
+    Command.PLACE_LEGAL_HOLD: ("reason", "file_reference"),
+    Command.LIFT_LEGAL_HOLD: ("reason", "file_reference"),
     Command.ERASE_PERSONAL_DATA: ("reason",),
 }
 CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -85,6 +91,8 @@ CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
     "kind": ("activity", tuple(ActivityKind)),
     "outcome": ("outcome", tuple(Outcome)),
     "education_status": ("education_status", tuple(EducationStatus)),
+    "hold_reason": ("hold_reason", tuple(HoldReason)),
+    "lift_reason": ("lift_reason", tuple(LiftReason)),
 }
 ERASURE_REASONS = tuple(ErasureReason)
 

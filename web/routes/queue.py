@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api import commands
@@ -17,12 +17,12 @@ from api.problems import Problem
 from api.reads import case_list_page
 from api.schemas import AssignmentCreate
 from domain.errors import DossierError, NotPermitted
-from domain.permissions import Command, check_permitted
+from domain.permissions import READERS, Command, Read, check_permitted
 from domain.values import Category, Region, Role, Sector, Service, Status
 from projections.case_list import CaseFilter, CaseRow
 from web.forms import FormDep
 from web.labels import N_
-from web.site import PageError, SignedInDep, SiteDep, Visitor, page
+from web.site import PageError, SignedInDep, SiteDep, Visitor, page, redirect
 from web.wording import refusal
 
 router = APIRouter(include_in_schema=False)
@@ -226,7 +226,12 @@ def _draw(
 
 
 @router.get("/", response_class=HTMLResponse)
-def work_queue(request: Request, person: SignedInDep, here: SiteDep) -> HTMLResponse:
+def work_queue(request: Request, person: SignedInDep, here: SiteDep) -> Response:
+    if person.role not in READERS[Read.LIST_CASES]:
+        # The record manager and privacy officer work from the destruction lists.
+        if person.role in READERS[Read.READ_DESTRUCTION]:
+            return redirect("/vernietiging")
+        raise PageError(403)
     return _draw(request, here, person)
 
 
