@@ -21,6 +21,7 @@ from domain.search import blind_words
 from domain.values import Actor, Role
 from domain.zone import local_date
 from projections.audit_access_log import create_access_log, record_access
+from projections.audit_sealing import open_trail, withhold_changes
 from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
 from projections.case_list import CaseFilter, CaseListProjection, CasePage
@@ -209,8 +210,42 @@ def audit_trail_page(
     min_position: int | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the audit trail (changes and reads in time order) and the
-    cursor of the next; for the API and the pages. Problem 422 for a cursor not
-    handed out here or a bad filter."""
+    cursor of the next, personal values left out (null): for the pages, which
+    show the names of the fields changed. Problem 422 for a cursor not handed
+    out here or a bad filter."""
+    found = _trail_page(container, filters, limit, cursor, min_position)
+    for item in found[0]:
+        if item["changes"] is not None:
+            withhold_changes(item["changes"])
+    return found
+
+
+def opened_trail_page(
+    container: Container,
+    actor: Actor,
+    request: Request,
+    filters: TrailFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+    min_position: int | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """As ``audit_trail_page``, with the personal values opened (null where
+    erased), each case's read of them logged with its purpose."""
+    found = _trail_page(container, filters, limit, cursor, min_position)
+    opened = open_trail(found[0], container.service.keyring)
+    if opened:
+        log_reads(container, actor, request, opened, "audit_trail")
+    return found
+
+
+def _trail_page(
+    container: Container,
+    filters: TrailFilter,
+    limit: int,
+    cursor: str | None,
+    min_position: int | None,
+) -> tuple[list[dict[str, Any]], str | None]:
     view, _ = serving_view(container, AuditTrailProjection, min_position)
     try:
         with container.db.reading() as tx:
@@ -236,11 +271,15 @@ def change_at(
     container: Container, case_id: UUID, version: int
 ) -> dict[str, Any] | None:
     """The audit trail's entry for a case's event at ``version``: what it changed
-    (old and new values, personal ones null once erased), who, when, the request."""
+    (old and new values, personal ones opened, null once erased), who, when, the
+    request. The caller logs the read of the case's personal data (the replay
+    does, reading the case at that version)."""
     position = container.service.log_position_of(case_id, version)
     view, _ = serving_view(container, AuditTrailProjection, None)
     with container.db.reading() as tx:
         entry: dict[str, Any] | None = view.entry(tx, position)
+    if entry is not None:
+        open_trail([entry], container.service.keyring)
     return entry
 
 

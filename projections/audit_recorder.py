@@ -5,7 +5,9 @@ state, the old and new values of what an event changed, and erasure.
 (``prerequisites.school_conversation.date``, ``activities.0.summary``). To know
 old values, ``audit_case_state`` keeps each case's (and consultant's) current
 flattened state. Personal values (requester, pupil, account, notes, reasons,
-summaries, parties) are recorded while the case's personal data exists; a
+summaries, parties) are recorded while the case's personal data exists, and
+only sealed under the case's key (``projections.audit_sealing``): destroying
+the key shreds them in every row and old row version at once. A
 personal field an event sets or clears is always listed, whatever its value, so
 that an entry reads alike whether it was made before or after the key was
 destroyed. On ``PersonalDataErased`` every personal value of the case is
@@ -19,7 +21,7 @@ What each event changes is in ``projections.audit_trail``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
@@ -29,6 +31,7 @@ from typing import Any
 from domain.case import Case
 from domain.consultant import Consultant
 from domain.history import plain
+from domain.sealing import KeyScope
 from domain.status import CaseStatus, next_status
 from domain.values import Personal, Status
 from projections.audit_access_log import create_access_log
@@ -42,6 +45,13 @@ from projections.audit_entries import (
     entry_uuid,
     json_text,
     json_value,
+)
+from projections.audit_sealing import (
+    SEALED_FIELDS,
+    Sealers,
+    open_changes,
+    open_state,
+    sealed_fields,
 )
 from projections.base import Projection, RowBatch, insert_rows
 from storage.db import Database, SQLiteTx, Tx
@@ -123,6 +133,7 @@ class AuditRecorder(Projection):
         self._preloaded: set[str] = set()
         self._states: dict[str, FlatState] = {}
         self._entries: list[dict[str, Any]] = []
+        self._sealers: Sealers | None = None
 
     def create_tables(self, tx: Tx, db: Database) -> None:
         entries = self.table("audit_entries")
@@ -163,12 +174,31 @@ class AuditRecorder(Projection):
         )
         create_access_log(tx, db)
 
+    def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
+        """As every projection's, with the sealed values opened (each sealing has
+        a nonce of its own, so two versions differ in their bytes; opened, a
+        version from before sealing compares equal)."""
+        assert self.keyring is not None
+        with KeyScope():
+            sealers = Sealers(self.keyring.key_for)
+            for row in super().checksum_rows(tx):
+                if row[0] == "audit_entries":
+                    changes = dict(json_value(row[12]))
+                    open_changes(changes, str(row[4]), sealers)
+                    row = (*row[:12], _as_stored(row[12], changes), *row[13:])
+                elif row[0] == "audit_case_state":
+                    values = dict(json_value(row[3]))
+                    open_state(values, json_value(row[4]), str(row[1]), sealers)
+                    row = (*row[:3], _as_stored(row[3], values), *row[4:])
+                yield row
+
     # --- the batch's working set -----------------------------------------------------
 
     def preload(self, tx: Tx, events: Sequence[Any]) -> None:
         """Read the state of every case and consultant in the batch with one query."""
         self._states.clear()
         self._entries.clear()
+        self._sealers = None
         self._rows = RowBatch(self.table("audit_case_state"), "resource_id", STATE)
         self._preloaded = {
             str(e.originator_id) for e in events if isinstance(e, AUDITED)
@@ -199,6 +229,14 @@ class AuditRecorder(Projection):
         self._rows.flush(tx)
         self._states.clear()
         self._entries.clear()
+        self._sealers = None
+
+    def _sealing(self) -> Sealers:
+        """The batch's sealers (keys read within the runner's KeyScope)."""
+        if self._sealers is None:
+            assert self.keyring is not None, "the runner gives the audit trail its keys"
+            self._sealers = Sealers(self.keyring.key_for)
+        return self._sealers
 
     def _entry_rows(self) -> Iterator[tuple[Any, ...]]:
         """The batch's entries as rows, each made as it is written (so the server
@@ -279,6 +317,8 @@ class AuditRecorder(Projection):
             else:
                 value = plain(raw)
             if isinstance(raw, Personal):
+                if value is not None:  # kept only sealed (None: erased since)
+                    value = self._sealing().seal(resource_id, value)
                 state.personal.add(key)
                 state.erased = state.erased or raw.erased
                 # Listed whenever the event sets or clears it, never by comparing
@@ -295,6 +335,8 @@ class AuditRecorder(Projection):
                 new[key] = value
             values[key] = value
         changes: dict[str, Any] = {"old": old, "new": new}
+        if sealed := sealed_fields(changes, state.personal):
+            changes[SEALED_FIELDS] = sealed
         if state.erased and personal:
             _erase_changes(changes, personal)
         actor = getattr(event, "by", None)
@@ -349,6 +391,11 @@ class AuditRecorder(Projection):
         )
 
 
+def _as_stored(column: Any, value: dict[str, Any]) -> Any:
+    """A JSON column's value in the form the store gave it (text or parsed)."""
+    return json_text(value) if isinstance(column, str | bytes) else value
+
+
 def _erase_changes(changes: dict[str, Any], personal: set[str]) -> bool:
     """Null the personal fields in an entry's changes; whether it held any."""
     erased: set[str] = set(changes.get("erased_fields", ()))
@@ -359,6 +406,7 @@ def _erase_changes(changes: dict[str, Any], personal: set[str]) -> bool:
             erased.add(key)
     if not erased:
         return False
+    changes.pop(SEALED_FIELDS, None)  # nothing sealed is left
     changes["erased"] = True
     changes["erased_fields"] = sorted(erased)
     return True

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ActorDep, ContainerDep, may_query
 from api.params import MAX_POSITION, Moment, moment
-from api.reads import TrailFilter, audit_trail_page, log_reads
+from api.reads import TrailFilter, log_reads, opened_trail_page
 from api.schemas import FeedPublic
 from domain.case import Case
 from domain.history import history_entry
@@ -61,8 +61,10 @@ def events(
 
 @router.get("/trail", dependencies=[Depends(AUDITOR)])
 def trail(
+    request: Request,
     *,
     container: ContainerDep,
+    reader: ActorDep,
     case_id: UUID | None = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     role: Role | None = None,
@@ -73,7 +75,8 @@ def trail(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
 ) -> dict[str, Any]:
-    """Who changed or read what: changes with old and new values, and reads."""
+    """Who changed or read what: changes with old and new values, and reads.
+    Opening personal values is itself logged as a read of each case's data."""
     moment("from", from_)
     moment("to", to)
     filters = TrailFilter(
@@ -84,7 +87,13 @@ def trail(
         from_=from_,
         to=to,
     )
-    items, next_cursor = audit_trail_page(
-        container, filters, limit=limit, cursor=cursor, min_position=min_position
+    items, next_cursor = opened_trail_page(
+        container,
+        reader,
+        request,
+        filters,
+        limit=limit,
+        cursor=cursor,
+        min_position=min_position,
     )
     return {"items": items, "next_cursor": next_cursor}

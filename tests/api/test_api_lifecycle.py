@@ -506,6 +506,29 @@ def test_the_audit_trail_shows_who_read_a_case_and_every_change(api: Api) -> Non
     assert {c["actor_id"] for c in changes} == {coordinator_id}
 
 
+def test_the_audit_trail_opens_personal_values_and_logs_that_read(api: Api) -> None:
+    case = api.register()
+    auditor = api.client("auditor")
+    rid = f"trail-{uuid.uuid4().hex}"
+
+    response = auditor.get(
+        "/api/v1/audit/trail",
+        params={"case_id": case["id"], "min_position": case["log_position"]},
+        headers={"X-Request-ID": rid},
+    )
+
+    assert response.status_code == 200, response.text
+    registered = next(i for i in response.json()["items"] if i["kind"] == "change")
+    assert registered["changes"]["new"]["pupil"]["name"] == case["pupil"]["name"]
+    assert "sealed" not in registered["changes"]
+    later = auditor.get(
+        "/api/v1/audit/trail", params={"case_id": case["id"], "kind": "read"}
+    ).json()["items"]
+    assert [
+        (r["purpose"], r["actor_role"]) for r in later if r["request_id"] == rid
+    ] == [("audit_trail", "auditor")]
+
+
 # --- erasure --------------------------------------------------------------------------
 
 

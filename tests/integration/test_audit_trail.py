@@ -3,7 +3,6 @@ no personal data left in it once a case is erased (live and rebuilt)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,16 +10,12 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.consultant import Consultant
-from domain.registration import Pupil, Requester
 from domain.service import CaseService
 from domain.values import (
     ActivityKind,
-    EducationStatus,
     ErasureReason,
     IntakeDecision,
-    Outcome,
     Region,
-    RequesterRole,
     Role,
     Service,
     Step,
@@ -31,12 +26,14 @@ from projections.audit_access_log import (
     record_access,
 )
 from projections.audit_queries import AuditTrailView
+from projections.audit_sealing import open_trail
 from projections.audit_trail import AuditTrailProjection
 from projections.base import checksum
 from projections.cursors import BadCursor
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from storage.db import Database
+from tests.support.canaries import canaries, case_full_of_canaries
 from tests.support.clock import FakeClock
 from tests.support.samples import (
     AUDITOR,
@@ -44,9 +41,6 @@ from tests.support.samples import (
     INTAKE,
     consultant_actor,
     registration,
-)
-from tests.support.samples import (
-    canaries as sample_canaries,
 )
 
 # --- helpers -------------------------------------------------------------------------
@@ -65,9 +59,11 @@ def view(runner: ProjectionRunner) -> AuditTrailView:
 def whole_trail(
     read_db: Database, runner: ProjectionRunner, **filters: Any
 ) -> list[dict[str, Any]]:
+    """The trail with its personal values opened, as the API serves it."""
     with read_db.reading() as tx:
         items, next_cursor = view(runner).trail(tx, limit=1000, **filters)
     assert next_cursor is None
+    open_trail(items, runner.service.keyring)
     return items
 
 
@@ -124,64 +120,11 @@ def dump_audit_tables(read_db: Database, version: int) -> str:
     return "\n".join(parts)
 
 
-def canaries() -> dict[str, str]:
-    return sample_canaries(
-        "pupil",
-        "requester",
-        "email",
-        "account",
-        "note",
-        "waiver",
-        "summary",
-        "party",
-        "suspension",
-        "resumption",
-        "closing",
-        "reopening",
-        "withdrawal",
-    )
-
-
-def case_full_of_canaries(
-    service: CaseService, consultant: Consultant, c: dict[str, str]
-) -> UUID:
-    reg = replace(
-        registration(),
-        pupil=Pupil(c["pupil"], date(2014, 1, 2), "Amsterdam", "1011"),
-        requester=Requester(
-            RequesterRole.PARENT, c["requester"], f"{c['email']}@example.nl", None
-        ),
-        account=c["account"],
-    )
-    case_id = service.register(reg, by=INTAKE).case.id
-    service.record_prerequisite(
-        case_id, Step.SCHOOL_CONVERSATION, date(2026, 10, 1), c["note"], by=INTAKE
-    )
-    service.waive_prerequisite(
-        case_id, Step.SAMENWERKINGSVERBAND_CONTACT, c["waiver"], by=COORDINATOR
-    )
-    service.decide_intake(case_id, IntakeDecision.ADMISSIBLE, by=INTAKE)
-    service.assign(case_id, consultant.id, by=COORDINATOR)
-    service.record_activity(
-        case_id,
-        ActivityKind.MEETING,
-        date(2026, 11, 2),
-        c["summary"],
-        [c["party"]],
-        by=consultant_actor(consultant.id),
-    )
-    service.suspend(case_id, c["suspension"], by=COORDINATOR)
-    service.resume(case_id, c["resumption"], by=COORDINATOR)
-    service.close_case(
-        case_id,
-        Outcome.BACK_AT_SCHOOL,
-        EducationStatus.ATTENDING,
-        c["closing"],
-        by=COORDINATOR,
-    )
-    service.reopen(case_id, c["reopening"], by=COORDINATOR)
-    service.withdraw(case_id, c["withdrawal"], by=INTAKE)  # erased once ended
-    return case_id
+def keyed(service: CaseService, version: int) -> AuditTrailProjection:
+    """A version of the projection with the case keys, as a runner sets it up."""
+    projection = AuditTrailProjection(version)
+    projection.keyring = service.keyring
+    return projection
 
 
 def found(c: dict[str, str], text: str) -> list[str]:
@@ -238,7 +181,10 @@ def test_a_registration_is_a_create_entry_with_every_value_including_personal(
     assert new["account"] == "School weigert toelating na verhuizing."
     assert AuditTrailProjection.view_class is AuditTrailView  # what the API serves
     with read_db.reading() as tx:
-        assert view(runner).entry(tx, entry["position"]) == entry
+        one = view(runner).entry(tx, entry["position"])
+        assert one is not None
+        open_trail([one], service.keyring)
+        assert one == entry
         others = set(range(1, result.log_position + 1)) - {entry["position"]}
         assert [view(runner).entry(tx, p) for p in others] == [None] * len(others)
 
@@ -486,6 +432,7 @@ def test_cursor_pages_through_changes_and_reads_in_order_without_gaps(
         with pytest.raises(ValueError, match="hexadecimal"):
             view(runner).trail(tx, case_id="OC-2026-00001")
         upper = view(runner).trail(tx, case_id=str(case_id).upper(), limit=1000)[0]
+    open_trail(upper, runner.service.keyring)
     assert upper == whole_trail(read_db, runner, case_id=case_id)
 
 
@@ -533,8 +480,12 @@ def test_erasure_removes_every_personal_value_from_the_audit_tables(
     other = service.register(registration(), by=INTAKE).case.id
     runner = catch_up(service, read_db)
     read(read_db, case_id, clock.now())
-    assert sorted(found(c, dump_audit_tables(read_db, runner.version))) == sorted(c), (
-        "before erasure the trail shows every personal value"
+    assert found(c, dump_audit_tables(read_db, runner.version)) == [], (
+        "the tables keep personal values only sealed"
+    )
+    opened = "\n".join(str(i["changes"]) for i in whole_trail(read_db, runner))
+    assert sorted(found(c, opened)) == sorted(c), (
+        "before erasure the trail, opened, shows every personal value"
     )
 
     erased = service.erase_personal_data(
@@ -544,6 +495,7 @@ def test_erasure_removes_every_personal_value_from_the_audit_tables(
 
     assert found(c, dump_audit_tables(read_db, runner.version)) == []
     items = whole_trail(read_db, runner, case_id=case_id)
+    assert found(c, "\n".join(str(i["changes"]) for i in items)) == []
     changes = [i for i in items if i["kind"] == "change"]
     # The non-personal history is all still there.
     statuses = [i["changes"]["new"].get("status") for i in changes]
@@ -613,8 +565,8 @@ def test_a_rebuild_after_erasure_holds_no_personal_data_and_matches_the_live_tra
     assert found(c, dump_audit_tables(read_db, 2)) == []
     with read_db.reading() as tx:
         # Erasing a live trail and replaying the shredded log agree row for row.
-        assert checksum(AuditTrailProjection(2).checksum_rows(tx)) == checksum(
-            AuditTrailProjection(1).checksum_rows(tx)
+        assert checksum(keyed(service, 2).checksum_rows(tx)) == checksum(
+            keyed(service, 1).checksum_rows(tx)
         )
     assert whole_trail(read_db, rebuilt, case_id=case_id) == whole_trail(
         read_db, live, case_id=case_id

@@ -26,24 +26,9 @@ from domain.values import (
 )
 from dossier.bootstrap import build_service
 from dossier.settings import Settings
+from tests.support.canaries import canaries
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
-from tests.support.samples import canaries as sample_canaries
-
-
-def canaries() -> dict[str, str]:
-    return sample_canaries(
-        "pupil",
-        "requester",
-        "email",
-        "account",
-        "note",
-        "waiver",
-        "summary",
-        "party",
-        "suspension",
-        "withdrawal",
-    )
 
 
 def dump_database(settings: Settings) -> str:
@@ -61,10 +46,13 @@ def dump_database(settings: Settings) -> str:
     if settings.uses_postgres:
         assert settings.database_url is not None
         with psycopg.connect(settings.database_url) as conn:
+            # The test's own schema: other tests' schemas come and go meanwhile.
             tables = conn.execute(
                 "SELECT table_schema, table_name FROM information_schema.tables "
-                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                "WHERE table_schema = %s",
+                (settings.database_schema,),
             ).fetchall()
+            assert tables, "the store's tables are in its schema"
             for schema, table in tables:
                 query = psycopg.sql.SQL("SELECT * FROM {}").format(
                     psycopg.sql.Identifier(schema, table)
