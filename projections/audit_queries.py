@@ -70,6 +70,8 @@ ACTION_DISPLAY: dict[str, str] = {
     "Case.Closed": "Casus afgesloten",
     "Case.Withdrawn": "Casus ingetrokken",
     "Case.Reopened": "Casus heropend",
+    "Case.LegalHoldPlaced": "Juridische blokkade geplaatst",
+    "Case.LegalHoldLifted": "Juridische blokkade opgeheven",
     "Case.PersonalDataErased": "Persoonsgegevens vernietigd",
     "Consultant.Registered": "Consulent aangemaakt",
     "Consultant.Updated": "Consulent gewijzigd",

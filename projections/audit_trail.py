@@ -235,6 +235,40 @@ class AuditTrailProjection(AuditRecorder):
         )
 
     @handle.register
+    def _(self, event: Case.LegalHoldPlaced, position: int, tx: Tx) -> None:
+        self._record(
+            tx,
+            event,
+            position,
+            CASE,
+            {
+                "legal_hold.reason": event.reason,
+                "legal_hold.reference": event.reference,
+                "legal_hold.placed_on": local_date(event.timestamp),
+                "legal_hold.placed_by": event.by.user_id,
+                "legal_hold.lifted_reason": None,
+                "legal_hold.lifted_reference": None,
+            },
+        )
+
+    @handle.register
+    def _(self, event: Case.LegalHoldLifted, position: int, tx: Tx) -> None:
+        self._record(
+            tx,
+            event,
+            position,
+            CASE,
+            {
+                "legal_hold.reason": None,
+                "legal_hold.reference": None,
+                "legal_hold.placed_on": None,
+                "legal_hold.placed_by": None,
+                "legal_hold.lifted_reason": event.reason,
+                "legal_hold.lifted_reference": event.reference,
+            },
+        )
+
+    @handle.register
     def _(self, event: Case.PersonalDataErased, position: int, tx: Tx) -> None:
         case_id = str(event.originator_id)
         self._erase_case(tx, case_id, self._case(tx, event))

@@ -14,7 +14,9 @@ from domain.service import CaseService
 from domain.values import (
     ActivityKind,
     ErasureReason,
+    HoldReason,
     IntakeDecision,
+    LiftReason,
     Region,
     Role,
     Service,
@@ -466,6 +468,30 @@ def test_reads_are_logged_with_ids_and_codes_only(read_db: Database) -> None:
             "case_detail",
         )
     ]
+
+
+def test_a_legal_hold_placed_and_lifted_is_in_the_trail(
+    service: CaseService, read_db: Database
+) -> None:
+    case_id = service.register(registration(), by=INTAKE).case.id
+    service.place_legal_hold(
+        case_id, HoldReason.LEGAL_PROCEDURE, "RB-2026/123", by=COORDINATOR
+    )
+    service.lift_legal_hold(case_id, LiftReason.PROCEDURE_ENDED, None, by=COORDINATOR)
+    runner = catch_up(service, read_db)
+
+    items = whole_trail(read_db, runner, case_id=case_id)
+
+    placed, lifted = items[-2:]
+    assert placed["event_type"] == "Case.LegalHoldPlaced"
+    assert placed["action_display"] == "Juridische blokkade geplaatst"
+    assert placed["actor_id"] == COORDINATOR.user_id
+    assert placed["changes"]["new"]["legal_hold.reason"] == "legal_procedure"
+    assert placed["changes"]["new"]["legal_hold.reference"] == "RB-2026/123"
+    assert lifted["event_type"] == "Case.LegalHoldLifted"
+    assert lifted["changes"]["old"]["legal_hold.reason"] == "legal_procedure"
+    assert lifted["changes"]["new"]["legal_hold.reason"] is None
+    assert lifted["changes"]["new"]["legal_hold.lifted_reason"] == "procedure_ended"
 
 
 # --- erasure -------------------------------------------------------------------------
