@@ -151,9 +151,13 @@ class RecordsCommands(ServiceReads):
         Run again after a stop, it goes on from there."""
         lst = self.get_destruction_list(list_id)
         lst.check_may_run(by)
-        for case_id, done in lst.outcomes.items():
-            if done["outcome"] == Outcome.ERASED:
-                self._destroy_key_left(UUID(case_id))
+        self._destroy_keys_left(
+            [
+                UUID(case_id)
+                for case_id, done in lst.outcomes.items()
+                if done["outcome"] == Outcome.ERASED
+            ]
+        )
         if lst.state == ListState.COMPLETED:
             return lst
         lst.complete_if_empty(by=by, now=self.clock.now())
@@ -206,14 +210,17 @@ class RecordsCommands(ServiceReads):
             lst.record_done(case_id, Outcome.ERASED, by=by, now=now)
             erased.append(case)
         self.save_changes(*erased, lst)
-        for case in erased:
-            self.keyring.destroy(case.id)
-        for case_id in keys_left:
-            self._destroy_key_left(case_id)
+        # The batch's keys at once (one delete, one clean-up of the key table);
+        # those of cases erased before whose key survived a crash among them.
+        self.keyring.destroy_many([case.id for case in erased] + keys_left)
 
-    def _destroy_key_left(self, case_id: UUID) -> None:
-        if self.keyring.key_for(case_id) is not None:
-            self.keyring.destroy(case_id)
+    def _destroy_keys_left(self, case_ids: list[UUID]) -> None:
+        """Destroy the keys that survived the erasure of these cases (a run
+        stopped between saving its erasures and destroying their keys)."""
+        with KeyScope():
+            self.keyring.prefetch(set(case_ids))
+            left = [c for c in case_ids if self.keyring.key_for(c) is not None]
+        self.keyring.destroy_many(left)
 
     def erase_with_certificate(
         self, case: Case, reason: ErasureReason, *, by: Actor

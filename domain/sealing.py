@@ -41,6 +41,11 @@ class KeyRing(ABC):
     def destroy(self, case_id: UUID) -> None:
         """Destroy the case's key for good."""
 
+    def destroy_many(self, case_ids: list[UUID]) -> None:
+        """Destroy these cases' keys for good (a store may do it in one go)."""
+        for case_id in case_ids:
+            self.destroy(case_id)
+
     @abstractmethod
     def stored(self, keys: dict[UUID, bytes]) -> dict[UUID, Any]:
         """New cases' keys as the store keeps them (wrapped), for the recorder

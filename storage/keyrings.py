@@ -68,10 +68,17 @@ class StoreKeyRing(KeyRing):
                 scope[case_id] = opened.get(case_id)
 
     def destroy(self, case_id: UUID) -> None:
+        self.destroy_many([case_id])
+
+    def destroy_many(self, case_ids: list[UUID]) -> None:
+        """One delete and one clean-up (checkpoint, vacuum) for them all."""
+        if not case_ids:
+            return
         scope = scoped_keys()
         if scope is not None:
-            scope[case_id] = None
-        self._delete_key(case_id)
+            for case_id in case_ids:
+                scope[case_id] = None
+        self._delete_keys(case_ids)
 
     def stored(self, keys: dict[UUID, bytes]) -> dict[UUID, Any]:
         return {case_id: self.keks.wrap(case_id, key) for case_id, key in keys.items()}
@@ -142,7 +149,7 @@ class StoreKeyRing(KeyRing):
     def _read_rows(self, case_ids: list[UUID]) -> dict[UUID, Row]: ...
 
     @abstractmethod
-    def _delete_key(self, case_id: UUID) -> None: ...
+    def _delete_keys(self, case_ids: list[UUID]) -> None: ...
 
     @abstractmethod
     def _rows_not_under(
@@ -198,15 +205,18 @@ class SQLiteKeyRing(StoreKeyRing):
                     found[UUID(row[0])] = (row[1], bytes(row[2]))
         return found
 
-    def _delete_key(self, case_id: UUID) -> None:
+    def _delete_keys(self, case_ids: list[UUID]) -> None:
         # secure_delete overwrites the freed page content with zeros, and the
-        # checkpoint moves the change out of the write-ahead log, so the key's
+        # checkpoint moves the change out of the write-ahead log, so the keys'
         # bytes are not left behind in the database files.
         with self.datastore.get_connection(commit=True) as conn:
             cursor = conn.cursor()
             cursor.execute("PRAGMA secure_delete = ON")
             with conn.transaction(commit=True) as c:
-                c.execute(f"DELETE FROM {KEY_TABLE} WHERE case_id = ?", (case_id.hex,))
+                c.executemany(
+                    f"DELETE FROM {KEY_TABLE} WHERE case_id = ?",
+                    [(case_id.hex,) for case_id in case_ids],
+                )
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _rows_not_under(
@@ -266,7 +276,7 @@ class PostgresKeyRing(StoreKeyRing):
         return {row["case_id"]: (row["epoch"], bytes(row["key"])) for row in rows}
 
     @_retried
-    def _delete_key(self, case_id: UUID) -> None:
+    def _delete_keys(self, case_ids: list[UUID]) -> None:
         # The datastore's connections are in autocommit mode, so the delete
         # commits at once and VACUUM (which cannot run in a transaction) then
         # removes the dead row version. Copies of the wrapped key may remain in
@@ -274,8 +284,8 @@ class PostgresKeyRing(StoreKeyRing):
         # which rotation destroys (docs/operations.md, "Erasure").
         with self.datastore.get_connection() as conn:
             conn.execute(
-                SQL("DELETE FROM {} WHERE case_id = %s").format(self.key_table),
-                (case_id,),
+                SQL("DELETE FROM {} WHERE case_id = ANY(%s)").format(self.key_table),
+                (case_ids,),
             )
             conn.execute(SQL("VACUUM {}").format(self.key_table))
 
