@@ -16,7 +16,7 @@ from api.problems import Problem
 from domain.case import Case
 from domain.deadlines import Deadline
 from domain.errors import NotPermitted
-from domain.sealing import KeyScope, open_text
+from domain.sealing import KeyRing, KeyScope, open_text
 from domain.search import blind_words
 from domain.values import Actor, Role
 from domain.zone import local_date
@@ -24,7 +24,7 @@ from projections.audit_access_log import create_access_log, record_access
 from projections.audit_sealing import open_trail, withhold_changes
 from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
-from projections.case_list import CaseFilter, CaseListProjection, CasePage
+from projections.case_list import CaseFilter, CaseListProjection, CasePage, CaseRow
 from projections.cursors import BadCursor
 from projections.state import read_serving_version
 
@@ -178,15 +178,21 @@ def case_list_page(
             page: CasePage = view.page(tx, filters, limit=limit, cursor=cursor)
     except BadCursor:
         raise _bad_cursor() from None
-    ids = [UUID(r.case_id) for r in page.rows]
-    with KeyScope():  # the page's names opened with one read of their keys
-        keyring.prefetch(set(ids))
-        rows = [
-            replace(r, pupil_name=open_text(keyring.key_for(i), i, r.pupil_name))
-            for r, i in zip(page.rows, ids, strict=True)
-        ]
-    log_reads(container, actor, request, ids, "case_list")
+    rows = open_pupil_names(page.rows, keyring)
+    log_reads(container, actor, request, [UUID(r.case_id) for r in rows], "case_list")
     return CasePage(rows, page.next_cursor)
+
+
+def open_pupil_names(rows: Sequence[CaseRow], keyring: KeyRing) -> list[CaseRow]:
+    """The rows with their sealed pupil names opened, the page's keys read with
+    one query (None where erased)."""
+    ids = [UUID(r.case_id) for r in rows]
+    with KeyScope():
+        keyring.prefetch(set(ids))
+        return [
+            replace(r, pupil_name=open_text(keyring.key_for(i), i, r.pupil_name))
+            for r, i in zip(rows, ids, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
