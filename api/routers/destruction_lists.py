@@ -8,16 +8,18 @@ ids, codes, dates and user ids, never personal data.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 
 from api.deps import ActorDep, ContainerDep, may_query, permitted
+from api.destruction_schemas import Certificate, ListSummaries
 from api.params import MAX_POSITION
 from api.problems import Problem
 from api.reads import serving_view
 from api.schemas import DestructionRemoval
+from domain.destruction import DestructionList
 from domain.permissions import Command, Read
 from projections.destruction_lists import DestructionListsProjection
 from projections.retention import ReadModelMissing, propose_due
@@ -37,11 +39,11 @@ def list_lists(
     kind: Annotated[str | None, Query(pattern="^(retention|on_request)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     min_position: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None,
-) -> dict[str, Any]:
+) -> ListSummaries:
     view, _ = serving_view(container, DestructionListsProjection, min_position)
     with container.db.reading() as tx:
         rows = view.recent(tx, limit=limit, kind=kind)
-    return {"items": [row.__dict__ for row in rows]}
+    return ListSummaries.model_validate({"items": [row.__dict__ for row in rows]})
 
 
 @router.post(
@@ -50,7 +52,7 @@ def list_lists(
     summary="Propose a list of the cases the retention period makes due",
     dependencies=[Depends(permitted(Command.PROPOSE_DESTRUCTION))],
 )
-def propose(*, container: ContainerDep, actor: ActorDep) -> dict[str, Any]:
+def propose(*, container: ContainerDep, actor: ActorDep) -> Certificate:
     """Proposes only: nothing is erased before review, approval and a run."""
     try:
         proposal = propose_due(
@@ -68,7 +70,7 @@ def propose(*, container: ContainerDep, actor: ActorDep) -> dict[str, Any]:
         raise Problem(
             409, "nothing-due", "Nothing due", "no case is due for destruction"
         )
-    return proposal.destruction_list.certificate()
+    return _certificate(proposal.destruction_list)
 
 
 @router.get(
@@ -76,8 +78,8 @@ def propose(*, container: ContainerDep, actor: ActorDep) -> dict[str, Any]:
     summary="One list; once completed, its certificate",
     dependencies=[Depends(READER)],
 )
-def get_list(list_id: UUID, *, container: ContainerDep) -> dict[str, Any]:
-    return container.service.get_destruction_list(list_id).certificate()
+def get_list(list_id: UUID, *, container: ContainerDep) -> Certificate:
+    return _certificate(container.service.get_destruction_list(list_id))
 
 
 @router.post(
@@ -87,11 +89,11 @@ def get_list(list_id: UUID, *, container: ContainerDep) -> dict[str, Any]:
 )
 def remove_case(
     list_id: UUID, body: DestructionRemoval, *, container: ContainerDep, actor: ActorDep
-) -> dict[str, Any]:
+) -> Certificate:
     lst = container.service.remove_from_destruction_list(
         list_id, body.case_id, body.reason, body.file_reference, by=actor
     )
-    return lst.certificate()
+    return _certificate(lst)
 
 
 @router.post(
@@ -101,8 +103,8 @@ def remove_case(
 )
 def finish_review(
     list_id: UUID, *, container: ContainerDep, actor: ActorDep
-) -> dict[str, Any]:
-    return container.service.finish_destruction_review(list_id, by=actor).certificate()
+) -> Certificate:
+    return _certificate(container.service.finish_destruction_review(list_id, by=actor))
 
 
 @router.post(
@@ -110,10 +112,8 @@ def finish_review(
     summary="Approve a reviewed list (another than who proposed or reviewed it)",
     dependencies=[Depends(permitted(Command.APPROVE_DESTRUCTION))],
 )
-def approve(
-    list_id: UUID, *, container: ContainerDep, actor: ActorDep
-) -> dict[str, Any]:
-    return container.service.approve_destruction_list(list_id, by=actor).certificate()
+def approve(list_id: UUID, *, container: ContainerDep, actor: ActorDep) -> Certificate:
+    return _certificate(container.service.approve_destruction_list(list_id, by=actor))
 
 
 @router.post(
@@ -121,6 +121,10 @@ def approve(
     summary="Erase the cases an approved list waits on; safe to repeat",
     dependencies=[Depends(permitted(Command.RUN_DESTRUCTION))],
 )
-def run(list_id: UUID, *, container: ContainerDep, actor: ActorDep) -> dict[str, Any]:
+def run(list_id: UUID, *, container: ContainerDep, actor: ActorDep) -> Certificate:
     """Runs to the end in this request; a run cut off goes on when asked again."""
-    return container.service.run_destruction_list(list_id, by=actor).certificate()
+    return _certificate(container.service.run_destruction_list(list_id, by=actor))
+
+
+def _certificate(lst: DestructionList) -> Certificate:
+    return Certificate.model_validate(lst.certificate())
