@@ -93,6 +93,9 @@ def recorded_already(
 
 
 class CaseSQLiteRecorder(SQLiteChain, SQLiteApplicationRecorder):
+    # False only for bench/commands.py's baseline: the library's plain insert.
+    chained = True
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -141,6 +144,8 @@ class CaseSQLiteRecorder(SQLiteChain, SQLiteApplicationRecorder):
                 # The key's only constraint: this request was recorded before.
                 # Raised inside the transaction, so nothing of it is kept.
                 raise DuplicateRequest("this request was recorded already") from None
+        if not self.chained:
+            return super()._insert_events(c, stored_events, **kwargs)
         return self._insert_chained(c, stored_events)
 
     def position_of(self, originator_id: UUID, version: int) -> int:
@@ -168,6 +173,9 @@ class CaseSQLiteRecorder(SQLiteChain, SQLiteApplicationRecorder):
 
 
 class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
+    # False only for bench/commands.py's baseline: the library's plain insert.
+    chained = True
+
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
@@ -207,7 +215,8 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # The events' digests, before the insert takes the table lock.
-        kwargs["chain_digests"] = self.digests_of(stored_events)
+        if self.chained:
+            kwargs["chain_digests"] = self.digests_of(stored_events)
         try:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
         except IntegrityError as error:
@@ -256,10 +265,13 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        digests = kwargs.get("chain_digests") or self.digests_of(stored_events)
-        self._insert_chained(curs, stored_events, digests)
+        if self.chained:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            digests = kwargs.get("chain_digests") or self.digests_of(stored_events)
+            self._insert_chained(curs, stored_events, digests)
+        else:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
         # After the events, on a cursor of its own: in the library's pipeline a
         # duplicate key then surfaces at its sync as an IntegrityError (like a
         # version conflict), and the events' RETURNING rows stay on their cursor.

@@ -25,6 +25,7 @@ from storage.verification import make_checkpoint, verify_log
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, registration
 from tests.support.together import all_at_once
+from workers.checkpoints import CheckpointWorker
 
 
 class Raw:
@@ -352,3 +353,23 @@ def test_a_store_from_before_the_chain_is_backfilled_once_and_chained_after(
     assert after.snapshot_breaks == []
     assert after.unchained == 0
     assert after.events > before.events
+
+
+def test_the_worker_signs_the_head_when_the_log_moved(
+    settings: Settings, service: CaseService, clock: FakeClock
+) -> None:
+    log = cast(ChainedLog, service.recorder)
+    worker = CheckpointWorker(
+        log, SigningKey(settings.chain_key_path), clock, every_seconds=3600
+    )
+    some_cases(service, 1)
+
+    worker.run_once()
+    worker.run_once()  # nothing new since
+    some_cases(service, 1)
+    worker.run_once()
+
+    positions = [c.position for c in log.checkpoints()]
+    assert len(positions) == 2
+    assert positions[-1] == service.recorder.max_notification_id()
+    assert walk(service, log.checkpoints()).checkpoints_matched == 2
