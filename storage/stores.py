@@ -195,6 +195,11 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
                 self.key_table
             )
         )
+        # The plain COPY: bench/verify.py's baseline only (``chained`` False).
+        self.copy_events_statement = SQL(
+            "COPY {} (originator_id, originator_version, topic, state)"
+            " FROM STDIN (FORMAT BINARY)"
+        ).format(Identifier(datastore.schema, self.events_table_name))
         self.insert_key_statement = SQL(
             "INSERT INTO {} (case_id, key, epoch) VALUES (%s, %s, %s)"
         ).format(self.key_table)
@@ -291,7 +296,7 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
         The table lock is taken as for any insert, so positions are issued in
         commit order and readers never pass over a gap that fills later.
         """
-        digests = self.digests_of(stored_events)
+        digests = self.digests_of(stored_events) if self.chained else []
         with self.datastore.transaction(commit=True) as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
@@ -300,7 +305,15 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
                     copy.set_types(["uuid", "bytea", "int8"])
                     for case_id, (epoch, wrapped) in keys.items():
                         copy.write_row((case_id, wrapped, epoch))
-            self._copy_chained(curs, stored_events, digests)
+            if self.chained:
+                self._copy_chained(curs, stored_events, digests)
+                return
+            with curs.copy(self.copy_events_statement) as copy:
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for e in stored_events:
+                    copy.write_row(
+                        (e.originator_id, e.originator_version, e.topic, e.state)
+                    )
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         super()._create_table(curs)
