@@ -57,6 +57,19 @@ def add_columns(
             )
 
 
+def copied(
+    datastore: PostgresDatastore, statement: Composed, types: list[str]
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ``COPY (...) TO STDOUT (FORMAT BINARY)``, streamed."""
+    with (
+        datastore.get_connection() as conn,
+        conn.cursor() as curs,
+        curs.copy(statement) as copy,
+    ):
+        copy.set_types(types)
+        yield from copy.rows()
+
+
 class PostgresChain:
     """The event recorder's chain statements (mixed into CasePostgresRecorder)."""
 
@@ -172,14 +185,9 @@ class PostgresChain:
             " topic, state, event_digest, chain_hash FROM {}"
             " ORDER BY notification_id) TO STDOUT (FORMAT BINARY)"
         ).format(self.chain_table)
-        with (
-            self.datastore.get_connection() as conn,
-            conn.cursor() as curs,
-            curs.copy(statement) as copy,
-        ):
-            copy.set_types(["int8", "uuid", "int8", "text", "bytea", "bytea", "bytea"])
-            for row in copy.rows():
-                yield EventRow(*row)
+        types = ["int8", "uuid", "int8", "text", "bytea", "bytea", "bytea"]
+        for row in copied(self.datastore, statement, types):
+            yield EventRow(*row)
 
     def chain_count(self) -> int:
         with self.datastore.get_connection() as conn:
@@ -343,14 +351,9 @@ class PostgresSnapshotChain:
             "COPY (SELECT originator_id, originator_version, topic, state,"
             " snapshot_digest FROM {}) TO STDOUT (FORMAT BINARY)"
         ).format(self.snapshot_table)
-        with (
-            self.datastore.get_connection() as conn,
-            conn.cursor() as curs,
-            curs.copy(statement) as copy,
-        ):
-            copy.set_types(["uuid", "int8", "text", "bytea", "bytea"])
-            for row in copy.rows():
-                yield SnapshotRow(*row)
+        types = ["uuid", "int8", "text", "bytea", "bytea"]
+        for row in copied(self.datastore, statement, types):
+            yield SnapshotRow(*row)
 
     def orphan_snapshots(self, events_table: str) -> list[tuple[Any, int]]:
         """Snapshots of a version the log does not hold."""
