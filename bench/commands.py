@@ -2,6 +2,7 @@
 eventsourcing library and against plain psycopg inserts, same commands, one run.
 
     python bench/commands.py [--commands 3000] [--threads 8] [--profile] [--keep]
+                             [--without-chain]
 
 Every variant runs the same planned commands, first from 1 thread, then from
 ``--threads`` threads (each thread works on cases of its own, as concurrent
@@ -25,6 +26,10 @@ creates one aggregate; every other command is ``repository.get``, one event,
 its own transaction into an event-log-shaped table; every other command first
 SELECTs the case's rows (the "load"), then INSERTs one row in its own
 transaction.
+
+(d) with ``--without-chain``: ours again in a schema of its own, its recorder
+writing through the library's plain insert (no digest, no chain hash, no
+head read under the lock): the hash chain's cost is (a) against (d).
 
 The payloads of (b) and (c) are sized like ours: per command kind, the mean
 stored size of our case event of that kind, measured after ours' warm-up.
@@ -197,10 +202,16 @@ class Ours:
 
     name = "ours (CaseService)"
 
-    def __init__(self, run: BenchRun, consultants: int) -> None:
+    def __init__(
+        self, run: BenchRun, consultants: int, schema: str | None = None
+    ) -> None:
         self.run = run
-        self.service = build_service(run.settings)
-        self.table = sql.Identifier(run.schema, "dossier_events")
+        settings = run.settings
+        if schema is not None:
+            settings = settings.model_copy(update={"database_schema": schema})
+        self.schema = schema or run.schema
+        self.service = build_service(settings)
+        self.table = sql.Identifier(self.schema, "dossier_events")
         self.consultants = register_consultants(self.service, consultants)
 
     def execute(self, command: Command) -> None:
@@ -241,14 +252,20 @@ class Ours:
 
     def snapshots(self) -> int:
         with self.run.connect() as conn:
-            row = conn.execute("SELECT COUNT(*) FROM dossier_snapshots").fetchone()
+            row = conn.execute(
+                sql.SQL("SELECT COUNT(*) FROM {}").format(
+                    sql.Identifier(self.schema, "dossier_snapshots")
+                )
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def payload_sizes(self) -> dict[str, int]:
         """Mean stored bytes of our case event of each command kind."""
         with self.run.connect() as conn:
             rows = conn.execute(
-                "SELECT topic, AVG(length(state)) FROM dossier_events GROUP BY topic"
+                sql.SQL(
+                    "SELECT topic, AVG(length(state)) FROM {} GROUP BY topic"
+                ).format(self.table)
             ).fetchall()
         by_topic = {str(topic).rsplit(":", 1)[-1]: float(size) for topic, size in rows}
         return {
@@ -258,6 +275,16 @@ class Ours:
 
     def close(self) -> None:
         self.service.close()
+
+
+class Unchained(Ours):
+    """Ours, its recorder writing without the hash chain (the chain's baseline)."""
+
+    name = "ours without the hash chain"
+
+    def __init__(self, run: BenchRun, consultants: int, schema: str) -> None:
+        super().__init__(run, consultants, schema)
+        self.service.recorder.chained = False  # type: ignore[attr-defined]
 
 
 class Record(Aggregate):
@@ -563,6 +590,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-commands", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the schemas")
+    parser.add_argument(
+        "--without-chain",
+        action="store_true",
+        help="also ours without the hash chain (its cost: same run, same plans)",
+    )
     args = parser.parse_args(argv)
     thread_counts = sorted({1, args.threads})
     pool_size = max(5, args.threads)
@@ -571,6 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_run("commands", keep=args.keep, pool_size=pool_size) as run,
         extra_schema(run, "lib") as library_schema,
         extra_schema(run, "pg") as plain_schema,
+        extra_schema(run, "nochain") as unchained_schema,
     ):
         commits_per_second = commit_rate(run)
         say(f"single-row commits/s on this server: {commits_per_second:.0f}")
@@ -580,6 +613,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return make_plan(commands, threads, next(seeds), args.consultants)
 
         ours = Ours(run, args.consultants)
+        unchained = (
+            Unchained(run, args.consultants, unchained_schema)
+            if args.without_chain
+            else None
+        )
         library: Library | None = None
         phases: list[dict[str, Any]] = []
         profile = None
@@ -591,6 +629,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             library = Library(run, library_schema, sizes)
             plain = Plain(run, plain_schema, sizes)
             variants: list[Variant] = [ours, library, plain]
+            if unchained is not None:
+                variants.append(unchained)
             for variant in variants[1:]:
                 say(f"{variant.name}: warm-up ...")
                 run_plan(variant, plan_of(args.warmup, 1))
@@ -602,7 +642,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     size += args.commands % args.rounds if r == 0 else 0
                     plan = plan_of(size, threads)
                     # Each round in another order, so drifting load is shared.
-                    for variant in variants[r % 3 :] + variants[: r % 3]:
+                    turn = r % len(variants)
+                    for variant in variants[turn:] + variants[:turn]:
                         tally = run_plan(variant, plan, tallies[variant.name])
                         say(
                             f"  round {r + 1}/{args.rounds} {variant.name}:"
@@ -633,6 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(profile["top_tottime"])
         finally:
             ours.close()
+            if unchained is not None:
+                unchained.close()
             if library is not None:
                 library.close()
 
@@ -659,7 +702,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ]
                 )
             mine = by_name[Ours.name]
-            for other in (Library.name, Plain.name):
+            others = [Library.name, Plain.name]
+            others += [Unchained.name] if Unchained.name in by_name else []
+            for other in others:
                 theirs = by_name[other]
                 ratios.append(
                     {

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import structlog
@@ -16,10 +16,13 @@ from eventsourcing.utils import Environment
 from domain.clock import Clock
 from domain.service import CaseService
 from dossier.settings import Settings
+from storage.chain import ChainedLog
+from storage.checkpoints import SigningKey
 from storage.db import Database, PostgresDatabase, SQLiteDatabase
 from storage.kek import KekError, KekFile
 from storage.keyrings import StoreKeyRing, keyring_for
 from storage.stores import CasePostgresFactory, CaseSQLiteFactory
+from workers.checkpoints import CheckpointWorker
 from workers.key_maintenance import KeyMaintenance
 
 log = structlog.get_logger(__name__)
@@ -137,6 +140,20 @@ def setting_up(settings: Settings) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+
+def chain_checkpoints(
+    service: CaseService, settings: Settings
+) -> CheckpointWorker | None:
+    """The signed checkpoints' schedule for a worker process (None when off)."""
+    if not settings.checkpoint_interval_minutes:
+        return None
+    return CheckpointWorker(
+        cast(ChainedLog, service.recorder),
+        SigningKey(settings.chain_key_path),
+        service.clock,
+        every_seconds=settings.checkpoint_interval_minutes * 60,
+    )
 
 
 def key_maintenance(service: CaseService, settings: Settings) -> KeyMaintenance:

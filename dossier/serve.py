@@ -11,7 +11,12 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.container import Container
-from dossier.bootstrap import build_read_database, build_service, key_maintenance
+from dossier.bootstrap import (
+    build_read_database,
+    build_service,
+    chain_checkpoints,
+    key_maintenance,
+)
 from dossier.http import HeadDeadlineProtocol
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
@@ -70,8 +75,10 @@ def build_app(settings: Settings) -> FastAPI:
     )
 
     # Where the read models are fed in this process (the embedded store), so
-    # is the key schedule; otherwise `dossier worker` runs it.
+    # are the key schedule and the chain's checkpoints; otherwise `dossier
+    # worker` runs them.
     keys = key_maintenance(service, settings) if host is not None else None
+    checkpoints = chain_checkpoints(service, settings) if host is not None else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -79,9 +86,13 @@ def build_app(settings: Settings) -> FastAPI:
             host.start()
         if keys is not None:
             keys.start()
+        if checkpoints is not None:
+            checkpoints.start()
         try:
             yield
         finally:
+            if checkpoints is not None:
+                checkpoints.stop()
             if keys is not None:
                 keys.stop()
             if host is not None:

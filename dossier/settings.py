@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # longer ago than this is destroyed, so no older backup can be restored.
     kek_rotation_days: int = Field(default=30, ge=1, le=3650)
     backup_retention_days: int = Field(default=35, ge=0, le=3650)
+    # The Ed25519 key that signs the hash chain's checkpoints (storage.checkpoints):
+    # a file outside the database; unset means <data_dir>/chain-signing-key.pem,
+    # made on first use (a development default: mount a kept key in production).
+    chain_key_file: Path | None = None
+    # How often `dossier worker` signs the head of the log; 0: never (cron
+    # `dossier chain checkpoint` instead).
+    checkpoint_interval_minutes: float = Field(default=60, ge=0, le=24 * 60 * 366)
     lock_timeout_seconds: int = Field(default=5, ge=1, le=60)
     pool_size: int = Field(default=5, ge=1, le=100)
     # The largest request body the service reads (413 beyond it, while reading).
@@ -86,6 +93,10 @@ class Settings(BaseSettings):
     @property
     def kek_path(self) -> Path:
         return self.kek_file or self.data_dir / "kek.json"
+
+    @property
+    def chain_key_path(self) -> Path:
+        return self.chain_key_file or self.data_dir / "chain-signing-key.pem"
 
     @property
     def sqlite_path(self) -> Path:

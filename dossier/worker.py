@@ -8,7 +8,12 @@ from collections.abc import Sequence
 
 import structlog
 
-from dossier.bootstrap import build_read_database, build_service, key_maintenance
+from dossier.bootstrap import (
+    build_read_database,
+    build_service,
+    chain_checkpoints,
+    key_maintenance,
+)
 from dossier.logging import configure as configure_logging
 from dossier.settings import Settings
 from projections.registry import resolve
@@ -57,6 +62,9 @@ def run_worker(
                 return
     keys = key_maintenance(service, settings)
     keys.start()
+    checkpoints = chain_checkpoints(service, settings)
+    if checkpoints is not None:
+        checkpoints.start()
     retention = None
     if settings.retention_interval_hours:
         retention = RetentionWorker(
@@ -71,6 +79,8 @@ def run_worker(
     finally:
         if retention is not None:
             retention.stop()
+        if checkpoints is not None:
+            checkpoints.stop()
         keys.stop()
         db.close()
         service.close()

@@ -1,4 +1,5 @@
-"""The two stores' adapters: event recorders that also keep the per-case key table.
+"""The two stores' adapters: event recorders that also keep the per-case key table
+and the log's hash chain (storage.chain), and the snapshots' recorders.
 
 A new case's key is written (wrapped: storage.keyrings) in the same transaction
 as the case's first events (the recorder's ``_insert_events`` hook runs inside
@@ -21,11 +22,13 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
 )
 from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteFactory,
@@ -36,6 +39,10 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.errors import DuplicateRequest
+from storage.chain_postgres import PostgresChain, PostgresSnapshotChain
+from storage.chain_postgres import add_columns as add_postgres_columns
+from storage.chain_sqlite import ImmediateTransaction, SQLiteChain, SQLiteSnapshotChain
+from storage.chain_sqlite import add_columns as add_sqlite_columns
 from storage.db import CONNECT_SECONDS
 from storage.idempotency import (
     IDEMPOTENCY_COLUMNS,
@@ -85,12 +92,19 @@ def recorded_already(
     return positions
 
 
-class CaseSQLiteRecorder(SQLiteApplicationRecorder):
+class CaseSQLiteRecorder(SQLiteChain, SQLiteApplicationRecorder):
+    # False only for bench/commands.py's baseline: the library's plain insert.
+    chained = True
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         try:
-            return super().insert_events(stored_events, **kwargs)
+            with (
+                self.datastore.get_connection(commit=True) as conn,
+                ImmediateTransaction(conn, commit=True) as c,
+            ):
+                return self._insert_events(c, stored_events, **kwargs)
         except IntegrityError:
             positions = recorded_already(self, stored_events)
             if positions is None:
@@ -105,6 +119,10 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
             " WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ({IDEMPOTENCY_COLUMNS})",
         ]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        self._chain_create(c)
 
     def _insert_events(
         self,
@@ -126,7 +144,9 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
                 # The key's only constraint: this request was recorded before.
                 # Raised inside the transaction, so nothing of it is kept.
                 raise DuplicateRequest("this request was recorded already") from None
-        return super()._insert_events(c, stored_events, **kwargs)
+        if not self.chained:
+            return super()._insert_events(c, stored_events, **kwargs)
+        return self._insert_chained(c, stored_events)
 
     def position_of(self, originator_id: UUID, version: int) -> int:
         """The log position (notification id) of one aggregate's event."""
@@ -152,11 +172,15 @@ class CaseSQLiteRecorder(SQLiteApplicationRecorder):
 # --- PostgreSQL -----------------------------------------------------------------------
 
 
-class CasePostgresRecorder(PostgresApplicationRecorder):
+class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
+    # False only for bench/commands.py's baseline: the library's plain insert.
+    chained = True
+
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self._chain_statements()
         self.key_table = Identifier(datastore.schema, KEY_TABLE)
         self.sql_create_statements.append(
             SQL(
@@ -171,16 +195,17 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
                 self.key_table
             )
         )
+        # The plain COPY: bench/verify.py's baseline only (``chained`` False).
+        self.copy_events_statement = SQL(
+            "COPY {} (originator_id, originator_version, topic, state)"
+            " FROM STDIN (FORMAT BINARY)"
+        ).format(Identifier(datastore.schema, self.events_table_name))
         self.insert_key_statement = SQL(
             "INSERT INTO {} (case_id, key, epoch) VALUES (%s, %s, %s)"
         ).format(self.key_table)
         self.copy_keys_statement = SQL(
             "COPY {} (case_id, key, epoch) FROM STDIN (FORMAT BINARY)"
         ).format(self.key_table)
-        self.copy_events_statement = SQL(
-            "COPY {} (originator_id, originator_version, topic, state)"
-            " FROM STDIN (FORMAT BINARY)"
-        ).format(Identifier(datastore.schema, self.events_table_name))
         idempotency_table = Identifier(datastore.schema, IDEMPOTENCY_TABLE)
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {} (" + IDEMPOTENCY_COLUMNS + ")").format(
@@ -194,6 +219,9 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # The events' digests, before the insert takes the table lock.
+        if self.chained:
+            kwargs["chain_digests"] = self.digests_of(stored_events)
         try:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
         except IntegrityError as error:
@@ -242,7 +270,13 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> None:
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        if self.chained:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            digests = kwargs.get("chain_digests") or self.digests_of(stored_events)
+            self._insert_chained(curs, stored_events, digests)
+        else:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
         # After the events, on a cursor of its own: in the library's pipeline a
         # duplicate key then surfaces at its sync as an IntegrityError (like a
         # version conflict), and the events' RETURNING rows stay on their cursor.
@@ -262,6 +296,7 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
         The table lock is taken as for any insert, so positions are issued in
         commit order and readers never pass over a gap that fills later.
         """
+        digests = self.digests_of(stored_events) if self.chained else []
         with self.datastore.transaction(commit=True) as curs:
             self._lock_table(curs)
             self._notify_channel(curs)
@@ -270,6 +305,9 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
                     copy.set_types(["uuid", "bytea", "int8"])
                     for case_id, (epoch, wrapped) in keys.items():
                         copy.write_row((case_id, wrapped, epoch))
+            if self.chained:
+                self._copy_chained(curs, stored_events, digests)
+                return
             with curs.copy(self.copy_events_statement) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
                 for e in stored_events:
@@ -277,20 +315,64 @@ class CasePostgresRecorder(PostgresApplicationRecorder):
                         (e.originator_id, e.originator_version, e.topic, e.state)
                     )
 
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        super()._create_table(curs)
+        self._chain_create(curs)
+
+
+# --- snapshots ----------------------------------------------------------------------
+
+
+class SnapshotSQLiteRecorder(SQLiteSnapshotChain, SQLiteAggregateRecorder):
+    """The library's snapshot table, each row with a digest of its bytes."""
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        add_sqlite_columns(c, self.events_table_name, ("snapshot_digest",))
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any
+    ) -> Sequence[int] | None:
+        self._insert_digested(c, stored_events)
+        return None
+
+
+class SnapshotPostgresRecorder(PostgresSnapshotChain, PostgresAggregateRecorder):
+    """The library's snapshot table, each row with a digest of its bytes."""
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self._snapshot_statements()
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        super()._create_table(curs)
+        add_postgres_columns(
+            curs, self.datastore.schema, self.events_table_name, ("snapshot_digest",)
+        )
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        self._insert_digested(curs, stored_events)
+
 
 # --- the stores, chosen in code ------------------------------------------------------
 
 
 class CaseSQLiteFactory(SQLiteFactory):
-    """The library's SQLite infrastructure with Dossier's recorder."""
+    """The library's SQLite infrastructure with Dossier's recorders."""
 
     application_recorder_class = CaseSQLiteRecorder
+    aggregate_recorder_class = SnapshotSQLiteRecorder
 
 
 class CasePostgresFactory(PostgresFactory):
-    """The library's PostgreSQL infrastructure with Dossier's recorder."""
+    """The library's PostgreSQL infrastructure with Dossier's recorders."""
 
     application_recorder_class = CasePostgresRecorder
+    aggregate_recorder_class = SnapshotPostgresRecorder
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)

@@ -8,6 +8,7 @@ import typer
 
 from dossier.cli import (
     case,
+    chain,
     demo,
     keys,
     processes,
@@ -37,5 +38,7 @@ app.command()(processes.serve)
 app.command()(processes.worker)
 app.add_typer(records.retention_app, name="retention")
 app.add_typer(records.destruction_app, name="destruction")
+app.command()(chain.verify)
+app.add_typer(chain.chain_app, name="chain")
 
 __all__ = ["app"]
