@@ -120,6 +120,7 @@ def test_an_auditor_replays_a_case_with_the_keyboard_and_sees_the_reads_logged(
         expect_step(page, api, case_id, entry)
         expect(page.get_by_label(f"Versie (1 tot en met {latest})")).to_be_focused()
     expect(page.locator("#changes")).to_contain_text("outcome.outcome")
+    expect(page.locator("#changes")).to_contain_text("Afsluiting: uitkomst")
     assert page.url.endswith(f"?versie={latest}")
     assert_accessible(page)
     screenshot(page, api, "replay-last")

@@ -21,8 +21,9 @@ from domain.errors import CaseNotFound, NotPermitted
 from domain.permissions import Read
 from domain.zone import AMSTERDAM, local_date
 from web.guards import require
-from web.labels import N_
+from web.labels import KINDS, N_
 from web.site import PageError, SignedInDep, Site, SiteDep, Visitor, page
+from web.trail_fields import field_name, value_kind
 from web.wording import CLOCK_STATES, CLOCKS, ENDED_WITHOUT_CONTACT, EVENTS
 
 router = APIRouter(include_in_schema=False)
@@ -131,7 +132,7 @@ def replay(
         latest=found.latest_version,
         entry=entry,
         change=change,
-        changed=_changed(change, (person.t(N_("ja")), person.t(N_("nee")))),
+        changed=_changed(change, person),
         names=here.actor_names([entry], everyone),
         consultant_name=consultant_name,
         events=EVENTS,
@@ -147,30 +148,42 @@ def replay(
 
 
 def _changed(
-    change: dict[str, Any] | None, yes_no: tuple[str, str]
-) -> list[tuple[str, str, str, bool]]:
-    """What the event changed, field by field: name, old, new, and whether the
-    values were erased."""
+    change: dict[str, Any] | None, person: Visitor
+) -> list[tuple[str, str, str, str, bool]]:
+    """What the event changed, field by field: its Dutch name, its key in the
+    trail, old, new, and whether the values were erased."""
     if change is None:
         return []
+    yes_no = (person.t(N_("ja")), person.t(N_("nee")))
     changes = change.get("changes") or {}
     old, new = changes.get("old") or {}, changes.get("new") or {}
     erased = set(changes.get("erased_fields") or ())
     return [
         (
-            name,
-            _shown(old.get(name), yes_no),
-            _shown(new.get(name), yes_no),
-            name in erased,
+            field_name(key, person.t),
+            key,
+            _shown(old.get(key), yes_no, _named(key, old.get(key), person)),
+            _shown(new.get(key), yes_no, _named(key, new.get(key), person)),
+            key in erased,
         )
-        for name in sorted(old.keys() | new.keys())
+        for key in sorted(old.keys() | new.keys())
     ]
 
 
-def _shown(value: Any, yes_no: tuple[str, str]) -> str:
-    """A value of the trail as text: lists and records spelled out."""
+def _named(key: str, value: Any, person: Visitor) -> str | None:
+    """A code's name in the visitor's language ("Afgesloten" for "closed")."""
+    kind = value_kind(key)
+    text = KINDS[kind].get(str(value)) if kind and isinstance(value, str) else None
+    return person.t(text) if text else None
+
+
+def _shown(value: Any, yes_no: tuple[str, str], name: str | None = None) -> str:
+    """A value of the trail as text: a code by its ``name``, lists and records
+    spelled out."""
     if value is None:
         return NONE
+    if name is not None:
+        return name
     if isinstance(value, bool):
         return yes_no[0] if value else yes_no[1]
     if isinstance(value, dict):
