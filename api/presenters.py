@@ -11,7 +11,7 @@ from domain.case import Case
 from domain.deadlines import Deadline
 from domain.history import plain
 from domain.values import Personal, Status
-from projections.case_list import CaseRow
+from projections.case_list_view import CaseRow
 
 
 def _text(value: Personal | None) -> str | None:

@@ -24,7 +24,8 @@ from projections.audit_access_log import create_access_log, record_access
 from projections.audit_sealing import open_trail, withhold_changes
 from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
-from projections.case_list import CaseFilter, CaseListProjection, CasePage, CaseRow
+from projections.case_list import CaseListProjection
+from projections.case_list_view import CaseFilter, CasePage, CaseRow
 from projections.cursors import BadCursor
 from projections.state import read_serving_version
 

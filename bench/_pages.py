@@ -23,7 +23,7 @@ from http_load import free_port, start, wait_ready
 from domain.values import Role
 from dossier.bootstrap import build_read_database
 from dossier.settings import Settings
-from projections.case_list import CaseListView
+from projections.case_list_view import CaseListView
 from projections.state import serving_version
 from storage.passwords import PasswordStore
 from storage.users import UserStore

@@ -37,7 +37,8 @@ from dossier.bootstrap import build_read_database, build_service
 from projections.audit_queries import AuditTrailView
 from projections.audit_sealing import open_trail, withhold_changes
 from projections.audit_trail import AuditTrailProjection
-from projections.case_list import CaseFilter, CaseListProjection, CaseListView
+from projections.case_list import CaseListProjection
+from projections.case_list_view import CaseFilter, CaseListView
 from projections.runner import ProjectionRunner
 
 QUEUE = CaseFilter(status="awaiting_assignment", order="at_home")

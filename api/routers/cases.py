@@ -23,7 +23,7 @@ from api.schemas import (
     HistoryEntryPublic,
 )
 from domain.permissions import Command, Read
-from projections.case_list import CaseFilter
+from projections.case_list_view import CaseFilter
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 

@@ -16,7 +16,8 @@ from domain.service import CaseService
 from domain.values import IntakeDecision, Step
 from dossier.bootstrap import build_service
 from dossier.settings import Settings
-from projections.case_list import CaseFilter, CaseListProjection, CaseListView
+from projections.case_list import CaseListProjection
+from projections.case_list_view import CaseFilter, CaseListView
 from projections.cursors import BadCursor
 from projections.rebuild import RebuildMismatch, drop_retired, rebuild
 from projections.runner import ProjectionRunner

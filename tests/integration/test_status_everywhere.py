@@ -44,7 +44,7 @@ from domain.zone import local_date
 from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
 from projections.audit_queries import AuditTrailView
-from projections.case_list import CaseListView
+from projections.case_list_view import CaseListView
 from projections.dashboard_view import DashboardView
 from projections.figures import school_year_of
 from projections.registry import all_projections

@@ -19,7 +19,7 @@ from api.schemas import AssignmentCreate
 from domain.errors import DossierError, NotPermitted
 from domain.permissions import READERS, Command, Read, check_permitted
 from domain.values import Category, Region, Role, Sector, Service, Status
-from projections.case_list import CaseFilter, CaseRow
+from projections.case_list_view import CaseFilter, CaseRow
 from web.forms import FormDep
 from web.labels import N_
 from web.site import PageError, SignedInDep, SiteDep, Visitor, page, redirect
