@@ -146,6 +146,26 @@ COMMAND_ACTIVITY: dict[Command, Activity] = {
 }
 
 
+# What each case event (a change, as the audit trail records it) serves.
+EVENT_ACTIVITY: dict[str, Activity] = {
+    "Registered": Activity.INTAKE,
+    "PrerequisiteRecorded": Activity.INTAKE,
+    "PrerequisiteWaived": Activity.INTAKE,
+    "PrerequisitesMet": Activity.INTAKE,
+    "IntakeDecided": Activity.INTAKE,
+    "Withdrawn": Activity.INTAKE,
+    "Assigned": Activity.CASEWORK,
+    "ActivityRecorded": Activity.CASEWORK,
+    "Suspended": Activity.CASEWORK,
+    "Resumed": Activity.CASEWORK,
+    "Closed": Activity.CASEWORK,
+    "Reopened": Activity.CASEWORK,
+    "LegalHoldPlaced": Activity.ERASURE,
+    "LegalHoldLifted": Activity.ERASURE,
+    "PersonalDataErased": Activity.ERASURE,
+}
+
+
 def activity_for(purpose: str, role: Role | str) -> Activity:
     """The one activity a read with ``purpose`` (or a change by a command of that
     name) by ``role`` serves. KeyError for a code the register does not know."""

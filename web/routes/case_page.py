@@ -24,7 +24,7 @@ from domain.errors import (
     NotPermitted,
     VersionMismatch,
 )
-from domain.permissions import Command, check_permitted
+from domain.permissions import READERS, Command, Read, check_permitted
 from domain.values import (
     ActivityKind,
     EducationStatus,
@@ -155,6 +155,8 @@ def draw(
         errors={k: person.t(v) for k, v in (errors or {}).items()},
         values=values or {},
         done=BY_SLUG.get(done) if done else None,
+        may_see_accesses=person.role in READERS[Read.READ_ACCESS_OVERVIEW],
+        may_export=person.role in READERS[Read.EXPORT_SUBJECT_ACCESS],
     )
 
 
