@@ -146,6 +146,8 @@ COMMAND_ACTIVITY: dict[Command, Activity] = {
 }
 
 
+COMMANDS = frozenset(c.value for c in COMMAND_ACTIVITY)
+
 # What each case event (a change, as the audit trail records it) serves.
 EVENT_ACTIVITY: dict[str, Activity] = {
     "Registered": Activity.INTAKE,
@@ -173,11 +175,13 @@ def activity_for(purpose: str, role: Role | str) -> Activity:
         if purpose in SHARED_READS:
             return ROLE_ACTIVITY.get(Role(role), READ_PURPOSES[purpose])
         return READ_PURPOSES[purpose]
+    if purpose not in COMMANDS:
+        raise KeyError(f"{purpose!r} is not in the processing register")
     return COMMAND_ACTIVITY[Command(purpose)]
 
 
 def is_known_purpose(purpose: str) -> bool:
-    return purpose in READ_PURPOSES or purpose in {c.value for c in COMMAND_ACTIVITY}
+    return purpose in READ_PURPOSES or purpose in COMMANDS
 
 
 def subject_pseudonym(secret: bytes, case_id: UUID) -> str:
