@@ -108,14 +108,20 @@ def access_overview(
 
 
 def every_access(
-    container: Container, case_id: UUID, period: Period = Period()
+    container: Container, case_id: UUID, min_position: int | None = None
 ) -> list[dict[str, Any]]:
-    """All of the case's accesses in the period (for the subject export)."""
+    """All of the case's accesses (for the subject export), once the trail has
+    the changes up to ``min_position``."""
     found: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         page, cursor = access_overview(
-            container, case_id, period, limit=PAGE_LIMIT, cursor=cursor
+            container,
+            case_id,
+            Period(),
+            limit=PAGE_LIMIT,
+            cursor=cursor,
+            min_position=min_position,
         )
         found.extend(page)
         if cursor is None:

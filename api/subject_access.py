@@ -62,7 +62,10 @@ def subject_export(
     return SubjectExport(
         case=case_public(case, service.deadlines(case)),
         history=history,
-        accesses=every_access(container, case_id),
+        # Every change of the case is in the trail before it is listed.
+        accesses=every_access(
+            container, case_id, service.log_position_of(case_id, case.version)
+        ),
         produced_at=service.clock.now(),
         produced_by=actor,
         organisation=container.organisation,

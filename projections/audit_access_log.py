@@ -78,16 +78,19 @@ def create_access_log(tx: Tx, db: Database) -> None:
 
 
 def _add_missing_columns(tx: Tx, db: Database) -> None:
+    """ALTER only for a column that is missing: on PostgreSQL an ALTER takes the
+    table's strongest lock even when it changes nothing."""
     if db.dialect == "postgres":
-        for name, kind in ADDED_COLUMNS:
-            tx.execute(
-                "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS " + name + " " + kind,
-                t=ACCESS_LOG_TABLE,
-            )
-        return
-    present = {
-        str(row[1]) for row in tx.fetchall("PRAGMA table_info({t})", t=ACCESS_LOG_TABLE)
-    }
+        rows = tx.fetchall(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = %s AND table_schema = current_schema()",
+            (ACCESS_LOG_TABLE,),
+        )
+    else:
+        rows = [
+            (r[1],) for r in tx.fetchall("PRAGMA table_info({t})", t=ACCESS_LOG_TABLE)
+        ]
+    present = {str(r[0]) for r in rows}
     for name, kind in ADDED_COLUMNS:
         if name not in present:
             tx.execute(

@@ -176,14 +176,19 @@ def test_the_access_overview_shows_a_consultants_basis_and_a_period(api: Api) ->
     )
     assert response.status_code == 200
     assert response.json()["items"] == []
-    changes = [i for i in reads_of_all(api, cid) if i["kind"] == "change"]
+    changes = [
+        i for i in reads_of_all(api, cid, case["log_position"]) if i["kind"] == "change"
+    ]
     assert [c["what"]["event_type"] for c in changes][:1] == ["Case.Registered"]
     assert changes[0]["activity"] == "intake"
     assert "account" in changes[0]["what"]["fields"]
 
 
-def reads_of_all(api: Api, case_id: str) -> list[dict[str, Any]]:
-    response = api.client("auditor").get(f"{CASES}/{case_id}/accesses")
+def reads_of_all(api: Api, case_id: str, position: int) -> list[dict[str, Any]]:
+    """Every access, once the trail has the changes up to ``position``."""
+    response = api.client("auditor").get(
+        f"{CASES}/{case_id}/accesses", params={"min_position": position}
+    )
     assert response.status_code == 200
     items: list[dict[str, Any]] = response.json()["items"]
     return items
