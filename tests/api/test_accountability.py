@@ -22,6 +22,7 @@ from domain.values import Role
 from dossier.bootstrap import build_read_database
 from storage.passwords import PasswordStore
 from storage.users import UserStore
+from tests.support.canaries import canaries
 from tests.support.http_api import CASES, Api, assert_problem, today
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -220,24 +221,7 @@ def test_only_coordinators_and_the_auditor_see_who_accessed_a_case(api: Api) -> 
 def canary_case(api: Api) -> tuple[str, dict[str, str]]:
     """A case with a unique string in every personal field its life can carry,
     withdrawn at the end (so that it may be erased)."""
-    c = {
-        k: f"canary-{k}-{secrets.token_hex(6)}"
-        for k in (
-            "pupil",
-            "requester",
-            "email",
-            "account",
-            "note",
-            "waiver",
-            "summary",
-            "party",
-            "suspension",
-            "resumption",
-            "closing",
-            "reopening",
-            "withdrawal",
-        )
-    }
+    c = canaries()  # one unique string per personal field
     consultant = api.add_consultant()
     case = api.register(
         pupil={
@@ -296,7 +280,7 @@ def canary_case(api: Api) -> tuple[str, dict[str, str]]:
 def test_the_subject_export_holds_every_canary_and_after_erasure_none(
     api: Api,
 ) -> None:
-    cid, canaries = canary_case(api)
+    cid, planted = canary_case(api)
     coordinator = api.client("coordinator")
     assert coordinator.get(f"{CASES}/{cid}").status_code == 200
 
@@ -304,16 +288,16 @@ def test_the_subject_export_holds_every_canary_and_after_erasure_none(
     assert response.status_code == 200, response.text
     export = response.json()
     text = response.text
-    assert [k for k, v in canaries.items() if v not in text] == []
+    assert [k for k, v in planted.items() if v not in text] == []
     assert export["erased"] is False
-    assert export["personal_data"]["pupil"]["name"] == canaries["pupil"]
+    assert export["personal_data"]["pupil"]["name"] == planted["pupil"]
     assert [h["description"] for h in export["history"]][:1] == ["Casus aangemeld"]
     purposes = [a["purpose"] for a in export["accesses"] if a["kind"] == "read"]
     assert purposes[-2:] == ["case_detail", "subject_access"]  # itself included
     with signed_in(api, Role.PRIVACY_OFFICER) as (pages, _):
         page = pages.get(f"/zaken/{cid}/inzageverzoek")
         assert page.status_code == 200
-        assert [k for k, v in canaries.items() if v not in page.text] == []
+        assert [k for k, v in planted.items() if v not in page.text] == []
 
     erased = coordinator.post(
         f"{CASES}/{cid}/erasure", json={"reason": "data_subject_request"}
@@ -322,7 +306,7 @@ def test_the_subject_export_holds_every_canary_and_after_erasure_none(
 
     after = coordinator.get(f"{CASES}/{cid}/subject-access")
     assert after.status_code == 200
-    assert [k for k, v in canaries.items() if v in after.text] == []
+    assert [k for k, v in planted.items() if v in after.text] == []
     assert after.json()["erased"] is True
     assert after.json()["personal_data"] is None
     assert "gewist" in after.json()["note"]
@@ -331,5 +315,5 @@ def test_the_subject_export_holds_every_canary_and_after_erasure_none(
     with signed_in(api, Role.COORDINATOR) as (pages, _):
         page = pages.get(f"/zaken/{cid}/inzageverzoek")
         assert page.status_code == 200
-        assert [k for k, v in canaries.items() if v in page.text] == []
+        assert [k for k, v in planted.items() if v in page.text] == []
         assert "gewist" in page.text
