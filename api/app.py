@@ -16,6 +16,7 @@ from api.routers import (
     dashboard,
     destruction_lists,
     health,
+    privacy,
 )
 from api.security import SecurityHeaders
 
@@ -62,6 +63,7 @@ def create_app(container: Container) -> FastAPI:
         dashboard,
         audit,
         destruction_lists,
+        privacy,
         health,
     ):
         app.include_router(module.router)

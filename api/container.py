@@ -31,6 +31,8 @@ class Container:
     body_timeout_seconds: float = 30.0
     # Cases ended longer ago are proposed for destruction (DOSSIER_RETENTION_YEARS).
     retention_years: int = 2
+    # The organisation named in access overviews and subject exports.
+    organisation: str = "Onderwijsconsulenten"
     # Told when a request met a database outage (to heal the pools at once).
     outage_seen: Callable[[], None] = lambda: None
     started_at: float = field(default_factory=time.monotonic)

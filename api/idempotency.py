@@ -19,8 +19,10 @@ from pydantic import BaseModel
 from api.container import Container
 from api.presenters import case_public
 from api.problems import Problem
+from api.reads import log_change
 from api.schemas import CasePublic
 from domain.errors import DossierError
+from domain.permissions import Command
 from domain.service import Result
 from storage.idempotency import IdempotencyRecord, find, fingerprint
 from storage.users import User
@@ -54,9 +56,31 @@ def run_command(
     command: Callable[[], Result],
     *,
     resource_id: UUID,
+    logged_as: Command,
     status_code: int = 200,
 ) -> CasePublic:
-    """Give a command once per Idempotency-Key: a repeat gets the first answer back."""
+    """Give a command once per Idempotency-Key: a repeat gets the first answer back.
+    The answer (which shows the case) is logged as the command's change."""
+    answer = _run_once(
+        request, response, container, user, body, key, command, resource_id, status_code
+    )
+    log_change(
+        container, user.actor(request.state.request_id), request, answer.id, logged_as
+    )
+    return answer
+
+
+def _run_once(
+    request: Request,
+    response: Response,
+    container: Container,
+    user: User,
+    body: BaseModel | None,
+    key: str | None,
+    command: Callable[[], Result],
+    resource_id: UUID,
+    status_code: int,
+) -> CasePublic:
     if key is not None and not key.strip():
         raise Problem(
             422,

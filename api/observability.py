@@ -1,4 +1,5 @@
-"""Per-request logging and metrics: request id, actor, route, status, duration.
+"""Per-request logging and metrics: request id, trace context (W3C traceparent,
+api.tracing), actor, route, status, duration.
 
 No personal data is logged: routes are logged as templates
 (``/api/v1/cases/{case_id}``), never with query strings or bodies.
@@ -21,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from api.container import Container
 from api.problems import problem_response
+from api.tracing import trace_for
 from projections.state import positions
 from storage.outage import store_unavailable
 
@@ -95,8 +97,15 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if REQUEST_ID.match(given) else str(uuid.uuid4())
         request.state.request_id = request_id
+        container: Container = request.app.state.container
+        trace = trace_for(
+            request.headers.get("traceparent"), container.service.clock.now()
+        )
+        request.state.trace = trace
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, trace_id=trace.trace_id, span_id=trace.span_id
+        )
         started = time.perf_counter()
         status = 500
         try:
@@ -124,6 +133,7 @@ def install(app: FastAPI, metrics: Metrics) -> None:
                 role=str(user.role) if user is not None else None,
             )
         response.headers["X-Request-ID"] = request_id
+        response.headers["traceparent"] = trace.traceparent()
         return response
 
 

@@ -3,24 +3,32 @@ every read of personal data in the access log."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from fastapi import Request
 
 from api.container import Container
 from api.problems import Problem
+from api.tracing import TraceContext
 from domain.case import Case
 from domain.deadlines import Deadline
 from domain.errors import NotPermitted
+from domain.processing import is_known_purpose
 from domain.sealing import KeyRing, KeyScope, open_text
 from domain.search import blind_words
 from domain.values import Actor, Role
 from domain.zone import local_date
-from projections.audit_access_log import create_access_log, record_access
+from projections.audit_access_log import (
+    CHANGE,
+    READ,
+    Trace,
+    create_access_log,
+    record_access,
+)
 from projections.audit_sealing import open_trail, withhold_changes
 from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
@@ -63,6 +71,31 @@ def serving_view(
     return projection_class.view_class(tables), version
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def serves(*purposes: str) -> Callable[[Endpoint], Endpoint]:
+    """Declare the purposes an endpoint logs its reads of personal data with (a
+    code the register, domain.processing, knows: checked here, at import).
+    ``log_reads`` refuses a purpose its endpoint did not declare, so a test
+    walking the app's routes finds every route that reads personal data."""
+    for purpose in purposes:
+        if not is_known_purpose(purpose):
+            raise ValueError(f"{purpose!r} is not in the processing register")
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        endpoint.processing_purposes = frozenset(purposes)  # type: ignore[attr-defined]
+        return endpoint
+
+    return declare
+
+
+def declared_purposes(endpoint: Any) -> frozenset[str]:
+    """The purposes ``serves`` declared on an endpoint (none when it did not)."""
+    found: frozenset[str] = getattr(endpoint, "processing_purposes", frozenset())
+    return found
+
+
 def log_reads(
     container: Container,
     actor: Actor,
@@ -70,7 +103,41 @@ def log_reads(
     case_ids: Sequence[UUID],
     purpose: str,
 ) -> None:
-    """Write who read which case's personal data, when, through which route."""
+    """Write who read which case's personal data, when, through which route, in
+    which trace, for which processing activity (the purpose's, by the register)."""
+    _log_access(container, actor, request, case_ids, purpose, READ)
+
+
+def log_change(
+    container: Container, actor: Actor, request: Request, case_id: UUID, command: str
+) -> None:
+    """Write that ``actor`` changed a case over HTTP with ``command`` (its answer
+    showed the case): the Logboek's record of the change, with its trace."""
+    _log_access(container, actor, request, [case_id], command, CHANGE)
+
+
+def request_trace(request: Request) -> Trace:
+    """The request's trace context (api.tracing), as the access log stores it."""
+    found: TraceContext | None = getattr(request.state, "trace", None)
+    if found is None:
+        return Trace()
+    return Trace(found.trace_id, found.span_id, found.parent_span_id, found.started_at)
+
+
+def _log_access(
+    container: Container,
+    actor: Actor,
+    request: Request,
+    case_ids: Sequence[UUID],
+    purpose: str,
+    operation: str,
+) -> None:
+    endpoint = request.scope.get("endpoint")
+    if operation == READ and purpose not in declared_purposes(endpoint):
+        raise RuntimeError(
+            f"{getattr(endpoint, '__qualname__', endpoint)} logs reads for"
+            f" {purpose!r} without declaring it (api.reads.serves)"
+        )
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
     # The service's clock, so reads and changes interleave truly in the trail.
@@ -86,6 +153,8 @@ def log_reads(
             route=path,
             purpose=purpose,
             at=now,
+            trace=request_trace(request),
+            operation=operation,
         )
 
 

@@ -138,6 +138,9 @@ class Read(StrEnum):
     READ_AUDIT = "read_audit"
     READ_DESTRUCTION = "read_destruction"
     READ_OPERATIONS = "read_operations"
+    READ_ACCESS_OVERVIEW = "read_access_overview"
+    EXPORT_SUBJECT_ACCESS = "export_subject_access"
+    EXPORT_PROCESSING_LOG = "export_processing_log"
 
 
 _STAFF = frozenset(
@@ -158,6 +161,12 @@ READERS: dict[Read, frozenset[Role]] = {
     Read.READ_DESTRUCTION: _RECORDS | frozenset({Role.AUDITOR}),
     # The read models' versions, positions and lag: for whoever runs the service.
     Read.READ_OPERATIONS: frozenset({Role.ADMIN}),
+    # Who read or changed one case (NEN 7513): its coordinators and the auditor.
+    Read.READ_ACCESS_OVERVIEW: frozenset({Role.COORDINATOR, Role.AUDITOR}),
+    # Everything held about a pupil, for their request (AVG art. 15).
+    Read.EXPORT_SUBJECT_ACCESS: frozenset({Role.COORDINATOR, Role.PRIVACY_OFFICER}),
+    # The Logboek Dataverwerkingen of a period (pseudonyms, ids and codes only).
+    Read.EXPORT_PROCESSING_LOG: frozenset({Role.AUDITOR, Role.PRIVACY_OFFICER}),
 }
 
 

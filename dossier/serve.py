@@ -54,6 +54,7 @@ def build_app(settings: Settings) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
         retention_years=settings.retention_years,
+        organisation=settings.organisation,
         outage_seen=Healer(
             [
                 db.check_connections,

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # Secure cookies: unset means when the request came over https.
     secure_cookies: bool | None = None
     log_format: str = Field(default="console", pattern="^(console|json)$")
+    # The organisation named in the access overview (NEN 7513) and the
+    # subject access export: who holds the data and whose staff read it.
+    organisation: str = Field(
+        default="Onderwijsconsulenten", min_length=1, max_length=200
+    )
     host: str = Field(default="127.0.0.1", description="where `dossier serve` listens")
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=32, description="uvicorn processes")

@@ -27,7 +27,9 @@ gebruikersWeergave   actor_role            actor_role (no user names are held he
 (ours)               event_type, position, event_type (``Case.Assigned``), position
                      resource_version,     (log position, primary key),
                      request_id, erased,   resource_version, request_id, erased;
-                     kind, route, purpose  kind is "change" or "read"
+                     kind, route, purpose, kind is "change" or "read";
+                     activity, trace_id    activity: the processing activity
+                                           (domain.processing), reads only
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.processing import activity_for
 from projections.audit_access_log import ACCESS_LOG_TABLE, epoch
+from projections.audit_access_log import READ as READ_OPERATION
 from projections.audit_entries import (
     API_BASE,
     CASE,
@@ -88,7 +92,7 @@ KINDS = ("change", "read")  # an item's kind, and the trail's filter on it
 
 ENTRY_COLUMNS = ", ".join(ENTRY)
 READ_COLUMNS = "seq, entry_id, case_id, actor_id, actor_role, request_id, route,"
-READ_COLUMNS += " purpose, at"
+READ_COLUMNS += " purpose, at, activity, trace_id"
 
 
 def _main_object(resource: str, resource_id: str) -> str:
@@ -124,6 +128,8 @@ def change_to_dict(r: tuple[Any, ...]) -> dict[str, Any]:
         "comment": r[13],
         "route": None,
         "purpose": None,
+        "activity": None,
+        "trace_id": None,
     }
 
 
@@ -155,6 +161,8 @@ def read_to_dict(r: tuple[Any, ...]) -> dict[str, Any]:
         "comment": r[7],
         "route": str(r[6]),
         "purpose": r[7],
+        "activity": r[9] or str(activity_for(str(r[7]), str(r[4]))),
+        "trace_id": r[10],
     }
 
 
@@ -278,6 +286,9 @@ class AuditTrailView:
         limit: int,
     ) -> list[tuple[Any, ...]]:
         where = [(c.replace("{at}", "at"), p) for c, p in common]
+        # The log's change rows are for the Logboek export: the trail takes its
+        # changes from the events, which no command can bypass.
+        where.append(("operation = %s", [READ_OPERATION]))
         if case_id is not None:
             where.append(("case_id = %s", [case_id]))
         if after is not None:

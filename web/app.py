@@ -29,6 +29,7 @@ from web.routes import (
     registration,
     replay,
     sign_in,
+    subject_access,
 )
 from web.site import PageError, SignInRequired, Site, Visitor, redirect, visitor
 from web.templating import render
@@ -131,6 +132,7 @@ def install_pages(app: FastAPI, here: Site) -> None:
         replay,
         audit_trail,
         access_overview,
+        subject_access,
         projections_status,
         about,
     ):

@@ -48,6 +48,8 @@ PURPOSES = {
     "case_detail": N_("API: de zaak"),
     "case_history": N_("API: de geschiedenis van de zaak"),
     "event_feed": N_("API: de gebeurtenissen"),
+    "audit_trail": N_("Logboek met waarden"),
+    "subject_access": N_("Inzageverzoek (AVG art. 15)"),
 }
 CLOCKS = {
     "intake": N_("Intake"),

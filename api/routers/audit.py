@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ActorDep, ContainerDep, may_query
 from api.params import MAX_POSITION, Moment, moment
-from api.reads import TrailFilter, log_reads, opened_trail_page
+from api.reads import TrailFilter, log_reads, opened_trail_page, serves
 from api.schemas import FeedPublic
 from domain.case import Case
 from domain.history import history_entry
@@ -21,6 +21,7 @@ AUDITOR = may_query(Read.READ_AUDIT)
 
 
 @router.get("/events", response_model=FeedPublic, dependencies=[Depends(AUDITOR)])
+@serves("event_feed")
 def events(
     request: Request,
     *,
@@ -60,6 +61,7 @@ def events(
 
 
 @router.get("/trail", dependencies=[Depends(AUDITOR)])
+@serves("audit_trail")
 def trail(
     request: Request,
     *,

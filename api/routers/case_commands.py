@@ -16,8 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
-from api import commands
-from api.commands import Call
+from api.commands import CALLS
 from api.container import Container
 from api.deps import ActorDep, ContainerDep, CurrentUser, permitted
 from api.idempotency import IdempotencyKey, run_command
@@ -57,8 +56,9 @@ class CommandGiver:
     key: str | None
     version: int | None
 
-    def __call__(self, case_id: UUID, body: BaseModel, call: Call) -> CasePublic:
+    def __call__(self, command: Command, case_id: UUID, body: BaseModel) -> CasePublic:
         service = self.container.service
+        call = CALLS[command][1](case_id, body)
         return run_command(
             self.request,
             self.response,
@@ -68,6 +68,7 @@ class CommandGiver:
             self.key,
             lambda: call(service, self.actor, self.version),
             resource_id=case_id,
+            logged_as=command,
         )
 
 
@@ -96,7 +97,7 @@ def record_prerequisite(
     case_id: UUID, body: PrerequisiteCreate, *, give: Give
 ) -> CasePublic:
     """Record a prerequisite step (school conversation, swv contact)."""
-    return give(case_id, body, commands.record_prerequisite(case_id, body))
+    return give(Command.RECORD_PREREQUISITE, case_id, body)
 
 
 @router.post(
@@ -106,7 +107,7 @@ def record_prerequisite(
 )
 def waive_prerequisite(case_id: UUID, body: WaiverCreate, *, give: Give) -> CasePublic:
     """Waive a prerequisite step, with a reason."""
-    return give(case_id, body, commands.waive_prerequisite(case_id, body))
+    return give(Command.WAIVE_PREREQUISITE, case_id, body)
 
 
 @router.post(
@@ -116,7 +117,7 @@ def waive_prerequisite(case_id: UUID, body: WaiverCreate, *, give: Give) -> Case
 )
 def decide_intake(case_id: UUID, body: IntakeCreate, *, give: Give) -> CasePublic:
     """Decide intake: admissible, not admissible or referred."""
-    return give(case_id, body, commands.decide_intake(case_id, body))
+    return give(Command.DECIDE_INTAKE, case_id, body)
 
 
 @router.post(
@@ -126,7 +127,7 @@ def decide_intake(case_id: UUID, body: IntakeCreate, *, give: Give) -> CasePubli
 )
 def assign(case_id: UUID, body: AssignmentCreate, *, give: Give) -> CasePublic:
     """Assign the case to a consultant of the right kind, or reassign it."""
-    return give(case_id, body, commands.assign(case_id, body))
+    return give(Command.ASSIGN, case_id, body)
 
 
 @router.post(
@@ -136,7 +137,7 @@ def assign(case_id: UUID, body: AssignmentCreate, *, give: Give) -> CasePublic:
 )
 def record_activity(case_id: UUID, body: ActivityCreate, *, give: Give) -> CasePublic:
     """Record a contact, meeting, advice or agreement."""
-    return give(case_id, body, commands.record_activity(case_id, body))
+    return give(Command.RECORD_ACTIVITY, case_id, body)
 
 
 @router.post(
@@ -146,7 +147,7 @@ def record_activity(case_id: UUID, body: ActivityCreate, *, give: Give) -> CaseP
 )
 def suspend(case_id: UUID, body: SuspensionCreate, *, give: Give) -> CasePublic:
     """Suspend the case (its deadline clocks pause), with a reason."""
-    return give(case_id, body, commands.suspend(case_id, body))
+    return give(Command.SUSPEND, case_id, body)
 
 
 @router.post(
@@ -156,7 +157,7 @@ def suspend(case_id: UUID, body: SuspensionCreate, *, give: Give) -> CasePublic:
 )
 def resume(case_id: UUID, body: ResumptionCreate, *, give: Give) -> CasePublic:
     """Resume a suspended case: back to the status it left."""
-    return give(case_id, body, commands.resume(case_id, body))
+    return give(Command.RESUME, case_id, body)
 
 
 @router.post(
@@ -166,7 +167,7 @@ def resume(case_id: UUID, body: ResumptionCreate, *, give: Give) -> CasePublic:
 )
 def close(case_id: UUID, body: ClosureCreate, *, give: Give) -> CasePublic:
     """Close the case with an outcome and the pupil's education status."""
-    return give(case_id, body, commands.close(case_id, body))
+    return give(Command.CLOSE, case_id, body)
 
 
 @router.post(
@@ -176,7 +177,7 @@ def close(case_id: UUID, body: ClosureCreate, *, give: Give) -> CasePublic:
 )
 def withdraw(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
     """Withdrawn by the requester (from any open status)."""
-    return give(case_id, body, commands.withdraw(case_id, body))
+    return give(Command.WITHDRAW, case_id, body)
 
 
 @router.post(
@@ -186,7 +187,7 @@ def withdraw(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
 )
 def reopen(case_id: UUID, body: ReasonCreate, *, give: Give) -> CasePublic:
     """Reopen a closed case, with a reason: back to awaiting assignment."""
-    return give(case_id, body, commands.reopen(case_id, body))
+    return give(Command.REOPEN, case_id, body)
 
 
 @router.post(
@@ -198,7 +199,7 @@ def erase_personal_data(
     case_id: UUID, body: ErasureCreate, *, give: Give
 ) -> CasePublic:
     """Erase an ended case's personal data (crypto-shredding); facts stay."""
-    return give(case_id, body, commands.erase_personal_data(case_id, body))
+    return give(Command.ERASE_PERSONAL_DATA, case_id, body)
 
 
 @router.post(
@@ -208,7 +209,7 @@ def erase_personal_data(
 )
 def place_legal_hold(case_id: UUID, body: LegalHoldCreate, *, give: Give) -> CasePublic:
     """Place a legal hold: no retention or erasure until it is lifted."""
-    return give(case_id, body, commands.place_legal_hold(case_id, body))
+    return give(Command.PLACE_LEGAL_HOLD, case_id, body)
 
 
 @router.post(
@@ -218,4 +219,4 @@ def place_legal_hold(case_id: UUID, body: LegalHoldCreate, *, give: Give) -> Cas
 )
 def lift_legal_hold(case_id: UUID, body: LegalHoldLift, *, give: Give) -> CasePublic:
     """Lift the case's legal hold, with a reason."""
-    return give(case_id, body, commands.lift_legal_hold(case_id, body))
+    return give(Command.LIFT_LEGAL_HOLD, case_id, body)

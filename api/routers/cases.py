@@ -15,7 +15,7 @@ from api.deps import ActorDep, ContainerDep, CurrentUser, may_query, permitted
 from api.idempotency import IdempotencyKey, run_command
 from api.params import MAX_POSITION, Moment, moment
 from api.presenters import case_public, case_summary_public, history_public
-from api.reads import case_at, case_list_page, log_reads
+from api.reads import case_at, case_list_page, log_reads, serves
 from api.schemas import (
     CaseCreate,
     CasePagePublic,
@@ -59,6 +59,7 @@ def register_case(
         key,
         lambda: container.service.register(registration, by=actor, case_id=new_id),
         resource_id=new_id,
+        logged_as=Command.REGISTER,
         status_code=201,
     )
     response.headers["Location"] = f"{router.prefix}/{public.id}"
@@ -74,6 +75,7 @@ def register_case(
     responses={404: {"description": "Unknown case (or not yet at as_of)"}},
     dependencies=[Depends(may_query(Read.READ_CASE))],
 )
+@serves("case_detail")
 def get_case(
     case_id: UUID,
     request: Request,
@@ -107,6 +109,7 @@ def get_case(
     response_model=list[HistoryEntryPublic],
     dependencies=[Depends(may_query(Read.READ_HISTORY))],
 )
+@serves("case_history")
 def get_history(
     case_id: UUID,
     request: Request,
@@ -131,6 +134,7 @@ def get_history(
     responses={503: {"description": "The read model did not reach min_position"}},
     dependencies=[Depends(may_query(Read.LIST_CASES))],
 )
+@serves("case_list")
 def list_cases(
     request: Request,
     *,

@@ -165,11 +165,11 @@ def test_an_auditor_replays_a_case_with_the_keyboard_and_sees_the_reads_logged(
     assert {i["route"] for i in replay_reads} == {"/controle/zaken/{case_id}"}
     page.get_by_role("link", name="Wie zag of wijzigde de persoonsgegevens").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(case["reference"])
-    reads = page.locator("#trail tbody tr[data-kind='read']")
+    reads = page.locator("#accesses tbody tr[data-kind='read']")
     expect(reads.filter(has_text="Terugkijken").first).to_contain_text(auditor.name)
     expect(reads.filter(has_text="Terugkijken").first).to_contain_text("Auditor")
     expect(
-        page.locator("#trail tbody tr[data-kind='change']").filter(
+        page.locator("#accesses tbody tr[data-kind='change']").filter(
             has_text="Consulent toegewezen"
         )
     ).to_have_count(1)
@@ -286,7 +286,7 @@ def test_the_audit_trail_filters_pages_and_downloads_as_csv(
 
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.CONSULTANT, Role.ADMIN])
-def test_only_auditors_open_the_replay_the_trail_and_the_access_overview(
+def test_only_auditors_open_the_replay_and_the_trail(
     page: Page, api: Api, role: Role
 ) -> None:
     consultant = api.add_consultant()
@@ -298,10 +298,11 @@ def test_only_auditors_open_the_replay_the_trail_and_the_access_overview(
     expect(page.get_by_role("link", name="Logboek")).to_have_count(0)
     paths = [
         f"/controle/zaken/{case['id']}",
-        f"/controle/zaken/{case['id']}/inzage",
         "/controle/logboek",
         "/controle/logboek.csv",
     ]
+    if role != Role.COORDINATOR:  # a coordinator sees who accessed a case
+        paths.append(f"/controle/zaken/{case['id']}/inzage")
     for path in paths:
         response = page.goto(api.server.url + path)
         assert response is not None
@@ -310,6 +311,36 @@ def test_only_auditors_open_the_replay_the_trail_and_the_access_overview(
     with signed_in_client(api, user) as client:
         for path in paths:
             assert client.get(path).status_code == 403, path
+
+
+def test_a_coordinator_opens_who_accessed_a_case_and_its_subject_export(
+    page: Page, api: Api
+) -> None:
+    case = api.register()
+    coordinator = web_user(api, Role.COORDINATOR)
+    sign_in(page, api, coordinator)
+    page.goto(api.server.url + f"/zaken/{case['id']}")
+
+    page.get_by_role("link", name="Wie zag of wijzigde deze zaak").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case["reference"])
+    mine = page.locator("#accesses tbody tr[data-kind='read']").filter(
+        has_text=coordinator.name
+    )
+    expect(mine.first).to_contain_text("Zaakpagina")
+    expect(mine.first).to_contain_text("Behandeling van de zaak")
+    assert_accessible(page)
+    page.get_by_role("link", name="Naar de zaak").click()
+
+    page.get_by_role("link", name="Inzageverzoek (alles over deze leerling)").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case["reference"])
+    expect(page.locator("section[aria-labelledby='personal']")).to_contain_text(
+        case["pupil"]["name"]
+    )
+    page.emulate_media(media="print")
+    expect(page.locator(".utrecht-nav-bar")).to_be_hidden()
+    page.emulate_media(media="screen")
+    assert_accessible(page)
+    screenshot(page, api, "subject-access")
 
 
 def test_the_admin_sees_each_read_model_s_position_and_lag_refreshed(

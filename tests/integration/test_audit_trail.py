@@ -405,7 +405,7 @@ def test_cursor_pages_through_changes_and_reads_in_order_without_gaps(
     # is time, then changes before reads, then the order they were logged.
     tied = datetime.fromisoformat(changes[2]["recorded_at"])
     read(read_db, case_id, tied)
-    read(read_db, case_id, tied, purpose="history")
+    read(read_db, case_id, tied, purpose="case_history")
     read(read_db, case_id, clock.now())
     everything = whole_trail(read_db, runner)
 
@@ -424,7 +424,7 @@ def test_cursor_pages_through_changes_and_reads_in_order_without_gaps(
     ]
     assert all(len(page) == 2 for page in pages[:-1])
     assert [i["kind"] for i in everything[2:5]] == ["change", "read", "read"]
-    assert [i["purpose"] for i in everything[3:5]] == ["case_detail", "history"]
+    assert [i["purpose"] for i in everything[3:5]] == ["case_detail", "case_history"]
     assert everything[-1]["kind"] == "read"
     with read_db.reading() as tx:
         with pytest.raises(BadCursor):

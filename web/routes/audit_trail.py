@@ -84,6 +84,28 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=AMSTERDAM)
 
 
+def asked_period(
+    values: dict[str, str], errors: dict[str, str]
+) -> tuple[datetime | None, datetime | None]:
+    """The period the fields "van" and "tot en met" (days) ask for, as moments
+    (the start of the first day, the start of the day after the last); a field
+    that is not a day, or a "tot" before "van", is put in ``errors``."""
+    days: dict[str, date] = {}
+    for name in ("van", "tot"):
+        if name in values:
+            try:
+                days[name] = date.fromisoformat(values[name])
+            except ValueError:
+                errors[name] = "date"
+    if "van" in days and "tot" in days and days["tot"] < days["van"]:
+        errors["tot"] = "period"
+        del days["tot"]
+    return (
+        _day_start(days["van"]) if "van" in days else None,
+        _day_start(days["tot"] + timedelta(days=1)) if "tot" in days else None,
+    )
+
+
 def asked(request: Request, here: Site, person: Visitor) -> Asked:
     """The trail's filters from the query string, each checked."""
     query = request.query_params
@@ -110,24 +132,9 @@ def asked(request: Request, here: Site, person: Visitor) -> Asked:
     if kind is not None and kind not in KINDS:
         errors["soort"] = "soort"
         kind = None
-    days: dict[str, date] = {}
-    for name in ("van", "tot"):
-        if name in values:
-            try:
-                days[name] = date.fromisoformat(values[name])
-            except ValueError:
-                errors[name] = "date"
-    if "van" in days and "tot" in days and days["tot"] < days["van"]:
-        errors["tot"] = "period"
-        del days["tot"]
+    from_, to = asked_period(values, errors)
     filters = TrailFilter(
-        case_id=case_id,
-        actor=actor,
-        role=role,
-        kind=kind,
-        from_=_day_start(days["van"]) if "van" in days else None,
-        # "tot en met": up to the start of the next day.
-        to=_day_start(days["tot"] + timedelta(days=1)) if "tot" in days else None,
+        case_id=case_id, actor=actor, role=role, kind=kind, from_=from_, to=to
     )
     shown = {field: person.t(MESSAGES[kind]) for field, kind in errors.items()}
     return Asked(values, filters, shown)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from api.commands import CALLS
 from api.presenters import case_public
-from api.reads import log_reads
+from api.reads import log_change, log_reads, serves
 from domain.case import Case
 from domain.errors import (
     CaseNotFound,
@@ -24,7 +24,7 @@ from domain.errors import (
     NotPermitted,
     VersionMismatch,
 )
-from domain.permissions import Command, check_permitted
+from domain.permissions import READERS, Command, Read, check_permitted
 from domain.values import (
     ActivityKind,
     EducationStatus,
@@ -155,10 +155,13 @@ def draw(
         errors={k: person.t(v) for k, v in (errors or {}).items()},
         values=values or {},
         done=BY_SLUG.get(done) if done else None,
+        may_see_accesses=person.role in READERS[Read.READ_ACCESS_OVERVIEW],
+        may_export=person.role in READERS[Read.EXPORT_SUBJECT_ACCESS],
     )
 
 
 @router.get("/zaken/{case_id}", response_class=HTMLResponse)
+@serves("case_page")
 def case_page(
     case_id: UUID, request: Request, person: SignedInDep, here: SiteDep
 ) -> HTMLResponse:
@@ -178,6 +181,7 @@ def _body(command: Command, form: FormDep) -> dict[str, Any]:
 
 
 @router.post("/zaken/{case_id}/{slug}", response_class=HTMLResponse)
+@serves("case_page")
 def give_command(
     case_id: UUID,
     slug: str,
@@ -232,4 +236,5 @@ def give_command(
             refusal=refusal_text(error),
             **again,
         )
+    log_change(here.container, person.actor, request, case_id, command)
     return redirect(f"/zaken/{case_id}?gedaan={slug}")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from api import commands
 from api.problems import Problem
-from api.reads import case_list_page
+from api.reads import case_list_page, log_change, serves
 from api.schemas import AssignmentCreate
 from domain.errors import DossierError, NotPermitted
 from domain.permissions import READERS, Command, Read, check_permitted
@@ -226,6 +226,7 @@ def _draw(
 
 
 @router.get("/", response_class=HTMLResponse)
+@serves("case_list")
 def work_queue(request: Request, person: SignedInDep, here: SiteDep) -> Response:
     if person.role not in READERS[Read.LIST_CASES]:
         # The record manager and privacy officer work from the destruction lists.
@@ -236,6 +237,7 @@ def work_queue(request: Request, person: SignedInDep, here: SiteDep) -> Response
 
 
 @router.post("/zoeken", response_class=HTMLResponse)
+@serves("case_list")
 def search(
     request: Request, person: SignedInDep, here: SiteDep, form: FormDep
 ) -> HTMLResponse:
@@ -245,6 +247,7 @@ def search(
 
 
 @router.post("/toewijzen", response_class=HTMLResponse)
+@serves("case_list")
 def assign_several(
     request: Request, person: SignedInDep, here: SiteDep, form: FormDep
 ) -> HTMLResponse:
@@ -279,6 +282,7 @@ def assign_several(
             reference = _reference(here, case_id)
             results.append((reference, person.t(refusal(error))))
         else:
+            log_change(here.container, person.actor, request, case_id, Command.ASSIGN)
             results.append((result.case.reference, person.t(N_("toegewezen"))))
     if not results:
         results = [("", person.t(N_("Kies eerst een of meer zaken")))]

@@ -174,6 +174,7 @@ def _register(
         key,
         lambda: service.register(registration, by=person.actor, case_id=new_id),
         resource_id=new_id,
+        logged_as=Command.REGISTER,
         status_code=201,
     )
     return public.id

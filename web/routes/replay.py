@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from api.presenters import case_public
 from api.problems import Problem
-from api.reads import CaseAt, case_at, change_at
+from api.reads import CaseAt, case_at, change_at, serves
 from domain.errors import CaseNotFound, NotPermitted
 from domain.permissions import Read
 from domain.zone import AMSTERDAM, local_date
@@ -109,6 +109,7 @@ def _read(
 
 
 @router.get("/controle/zaken/{case_id}", response_class=HTMLResponse)
+@serves(PURPOSE)
 def replay(
     case_id: UUID, request: Request, person: SignedInDep, here: SiteDep
 ) -> HTMLResponse:
