@@ -24,13 +24,25 @@ Row = list[Any]
 
 
 def latest(script: str, since: datetime | None) -> dict[str, Any] | None:
+    """The newest results of ``script`` run as `make bench` runs it (no
+    arguments); an experiment's (other flags) only when there is no such run,
+    and then said on stderr."""
     found = []
     for path in RESULTS_DIR.glob(f"{script}-*.json"):
         data = json.loads(path.read_text())
         started = datetime.fromisoformat(data["started_utc"])
         if since is None or started >= since:
-            found.append((started, path.name, data))
-    return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
+            found.append((not data.get("argv"), started, path.name, data))
+    if not found:
+        return None
+    default, _, name, data = max(found, key=lambda f: f[:3])
+    if not default:
+        print(
+            f"{script}: no run with make bench's defaults; showing {name}"
+            f" (run with {' '.join(data['argv'])})",
+            file=sys.stderr,
+        )
+    return data
 
 
 def met(value: float | None, target: float, *, at_most: bool) -> str:
