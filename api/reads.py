@@ -113,7 +113,20 @@ def log_change(
 ) -> None:
     """Write that ``actor`` changed a case over HTTP with ``command`` (its answer
     showed the case): the Logboek's record of the change, with its trace."""
-    _log_access(container, actor, request, [case_id], command, CHANGE)
+    log_changes(container, actor, request, [case_id], command)
+
+
+def log_changes(
+    container: Container,
+    actor: Actor,
+    request: Request,
+    case_ids: Sequence[UUID],
+    command: str,
+) -> None:
+    """As ``log_change``, for every case one command changed (a destruction
+    run's erasures); nothing for none."""
+    if case_ids:
+        _log_access(container, actor, request, case_ids, command, CHANGE)
 
 
 def request_trace(request: Request) -> Trace:

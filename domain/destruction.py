@@ -295,6 +295,14 @@ class DestructionList(Aggregate):
     def to_run(self) -> list[str]:
         return [c for c in self.listed if c not in self.outcomes]
 
+    def erased(self) -> set[UUID]:
+        """The cases this list's runs erased (not those erased before it)."""
+        return {
+            UUID(case_id)
+            for case_id, done in self.outcomes.items()
+            if done["outcome"] == Outcome.ERASED
+        }
+
     def certificate(self) -> dict[str, Any]:
         """The verklaring van vernietiging: what was destroyed, under which rule,
         who proposed, reviewed and approved it, and when. No personal data."""

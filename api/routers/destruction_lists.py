@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from api.deps import ActorDep, ContainerDep, may_query, permitted
 from api.destruction_schemas import Certificate, ListSummaries
 from api.params import MAX_POSITION
 from api.problems import Problem
-from api.reads import serving_view
+from api.reads import log_changes, serving_view
 from api.schemas import DestructionRemoval
 from domain.destruction import DestructionList
 from domain.permissions import Command, Read
@@ -121,9 +121,22 @@ def approve(list_id: UUID, *, container: ContainerDep, actor: ActorDep) -> Certi
     summary="Erase the cases an approved list waits on; safe to repeat",
     dependencies=[Depends(permitted(Command.RUN_DESTRUCTION))],
 )
-def run(list_id: UUID, *, container: ContainerDep, actor: ActorDep) -> Certificate:
-    """Runs to the end in this request; a run cut off goes on when asked again."""
-    return _certificate(container.service.run_destruction_list(list_id, by=actor))
+def run(
+    list_id: UUID, request: Request, *, container: ContainerDep, actor: ActorDep
+) -> Certificate:
+    """Runs to the end in this request; a run cut off goes on when asked again.
+    Each case it erases is logged as a change in the access log."""
+    service = container.service
+    before = service.get_destruction_list(list_id).erased()
+    lst = service.run_destruction_list(list_id, by=actor)
+    log_changes(
+        container,
+        actor,
+        request,
+        sorted(lst.erased() - before),
+        Command.RUN_DESTRUCTION,
+    )
+    return _certificate(lst)
 
 
 def _certificate(lst: DestructionList) -> Certificate:

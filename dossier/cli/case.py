@@ -23,7 +23,8 @@ from domain.values import (
     Status,
 )
 from domain.zone import AMSTERDAM, local_date
-from dossier.cli.common import CliError, out, session
+from dossier.cli.common import CliError, log_access, out, session
+from projections.audit_access_log import CHANGE
 
 CLI_ACTOR = Actor("cli", Role.COORDINATOR)
 
@@ -65,7 +66,7 @@ def case_show(
     ] = None,
 ) -> None:
     """Show one case: status, deadlines, facts and personal data."""
-    with session(must_exist=True) as (_, service):
+    with session(must_exist=True) as (settings, service):
         if as_of is not None and version is not None:
             raise CliError("give --as-of or --version, not both")
         moment = _parse_moment(as_of) if as_of is not None else None
@@ -86,6 +87,9 @@ def case_show(
             today = local_date(case.modified_on)
         else:
             today = local_date(service.clock.now())
+        log_access(
+            settings, service, [case_id], "case_detail", "case show", actor=CLI_ACTOR
+        )
         _print_case(service, case, today)
 
 
@@ -255,9 +259,18 @@ def case_erase(
     ],
 ) -> None:
     """Erase a case's personal data for good; its history stays."""
-    with session(must_exist=True) as (_, service):
+    with session(must_exist=True) as (settings, service):
         case_id = _find(service, reference)
         result = service.erase_personal_data(case_id, reason, by=CLI_ACTOR)
+        log_access(
+            settings,
+            service,
+            [case_id],
+            "erase_personal_data",
+            "case erase",
+            actor=CLI_ACTOR,
+            operation=CHANGE,
+        )
         out.print(
             f"Personal data of {result.case.reference} erased "
             f"({reason.value}); its history and statistics remain."
@@ -277,9 +290,18 @@ def case_hold(
     file: FileNumber = None,
 ) -> None:
     """Place a legal hold: no retention or erasure until it is lifted."""
-    with session(must_exist=True) as (_, service):
+    with session(must_exist=True) as (settings, service):
         case_id = _find(service, reference)
         result = service.place_legal_hold(case_id, reason, file, by=CLI_ACTOR)
+        log_access(
+            settings,
+            service,
+            [case_id],
+            "place_legal_hold",
+            "case hold",
+            actor=CLI_ACTOR,
+            operation=CHANGE,
+        )
         out.print(f"{result.case.reference} is under legal hold ({reason.value}).")
 
 
@@ -290,7 +312,16 @@ def case_release(
     file: FileNumber = None,
 ) -> None:
     """Lift a case's legal hold."""
-    with session(must_exist=True) as (_, service):
+    with session(must_exist=True) as (settings, service):
         case_id = _find(service, reference)
         result = service.lift_legal_hold(case_id, reason, file, by=CLI_ACTOR)
+        log_access(
+            settings,
+            service,
+            [case_id],
+            "lift_legal_hold",
+            "case release",
+            actor=CLI_ACTOR,
+            operation=CHANGE,
+        )
         out.print(f"{result.case.reference}: legal hold lifted ({reason.value}).")

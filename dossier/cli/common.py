@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import psycopg
 import typer
@@ -21,8 +22,10 @@ from typer.core import TyperGroup
 from domain.clock import Clock
 from domain.errors import DossierError
 from domain.service import CaseService
+from domain.values import Actor
 from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
+from projections.audit_access_log import READ, create_access_log, record_access
 from storage.db import Database
 from storage.kek import KekError
 
@@ -167,3 +170,38 @@ def read_database() -> Iterator[Database]:
             yield db
         finally:
             db.close()
+
+
+def log_access(
+    settings: Settings,
+    service: CaseService,
+    case_ids: Sequence[UUID],
+    purpose: str,
+    command: str,
+    *,
+    actor: Actor,
+    operation: str = READ,
+) -> None:
+    """Log a command line's read (``case show``) or change of cases' personal
+    data in the access log, as the HTTP layer logs its own: who, when, which
+    case, the command as its route (``/cli/case/show``), the purpose and so
+    the processing activity. Nothing is written for no case."""
+    if not case_ids:
+        return
+    db = build_read_database(settings)
+    try:
+        with db.transaction() as tx:
+            create_access_log(tx, db)
+            record_access(
+                tx,
+                case_ids=list(case_ids),
+                actor_id=actor.user_id,
+                role=actor.role,
+                request_id=actor.request_id,
+                route="/cli/" + command.replace(" ", "/"),
+                purpose=purpose,
+                at=service.clock.now(),
+                operation=operation,
+            )
+    finally:
+        db.close()

@@ -19,8 +19,9 @@ from domain.service import CaseService
 from domain.values import SYSTEM_ACTOR, Actor, HoldReason
 from domain.zone import AMSTERDAM
 from dossier.bootstrap import build_read_database
-from dossier.cli.common import CliError, out, session
+from dossier.cli.common import CliError, log_access, out, session
 from dossier.settings import Settings
+from projections.audit_access_log import CHANGE
 from projections.base import versioned_tables
 from projections.case_list import CaseListProjection
 from projections.destruction_lists import DestructionListsProjection
@@ -237,8 +238,18 @@ def _step(list_id: str, by: str, step: str) -> None:
 def destruction_run(list_id: ListId) -> None:
     """Erase every case an approved list still waits on. Safe to run again
     after a stop: it goes on where it stopped and erases no case twice."""
-    with session(must_exist=True) as (_, service):
+    with session(must_exist=True) as (settings, service):
+        before = service.get_destruction_list(_list_id(list_id)).erased()
         lst = service.run_destruction_list(_list_id(list_id), by=SYSTEM_ACTOR)
+        log_access(
+            settings,
+            service,
+            sorted(lst.erased() - before),
+            "run_destruction",
+            "destruction run",
+            actor=SYSTEM_ACTOR,
+            operation=CHANGE,
+        )
         erased = sum(1 for o in lst.outcomes.values() if o["outcome"] != "skipped")
         skipped = len(lst.outcomes) - erased
         out.print(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from domain.values import Role
 from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
+from projections.audit_access_log import ACCESS_LOG_TABLE
 from storage.users import UserStore
 from tests.support.clock import FakeClock
 from tests.support.processes import ROOT, environment
@@ -115,3 +116,46 @@ def test_an_operator_takes_a_destruction_list_from_proposal_to_certificate(
     unknown = dossier(settings, "destruction", "show", "not-an-id")
     assert unknown.returncode == 1
     assert "Traceback" not in unknown.stderr
+    # The command line's changes are in the access log, each with its activity.
+    assert logged(settings, "change") >= {
+        ("/cli/case/hold", "place_legal_hold", "erasure"),
+        ("/cli/destruction/run", "run_destruction", "erasure"),
+    }
+
+
+def logged(settings: Settings, operation: str) -> set[tuple[str, str, str]]:
+    """The access log's (route, purpose, activity) of one operation."""
+    db = build_read_database(settings)
+    try:
+        with db.reading() as tx:
+            rows = tx.fetchall(
+                "SELECT route, purpose, activity FROM {t} WHERE operation = %s",
+                (operation,),
+                t=ACCESS_LOG_TABLE,
+            )
+    finally:
+        db.close()
+    return {(str(r), str(p), str(a)) for r, p, a in rows}
+
+
+def test_case_show_and_erase_on_the_command_line_are_in_the_access_log(
+    settings: Settings,
+) -> None:
+    service = build_service(settings)
+    try:
+        case = service.register(registration(), by=INTAKE).case
+        service.withdraw(case.id, "Ouders trekken de aanmelding in.", by=INTAKE)
+    finally:
+        service.close()
+
+    shown = dossier(settings, "case", "show", case.reference)
+    erased = dossier(
+        settings, "case", "erase", case.reference, "--reason", "data_subject_request"
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert erased.returncode == 0, erased.stderr
+    assert logged(settings, "read") == {("/cli/case/show", "case_detail", "casework")}
+    assert logged(settings, "change") == {
+        ("/cli/case/erase", "erase_personal_data", "erasure")
+    }
