@@ -30,7 +30,8 @@ from domain.timeline import Timeline, next_timeline
 from domain.zone import local_date
 from projections.base import DispatchMethod, Projection, RowBatch, select_in
 from projections.codecs import iso_day, timeline_from_json, timeline_to_json
-from projections.deadlines_view import TABLES, DeadlinesView
+from projections.deadlines_tables import TABLES, create_tables
+from projections.deadlines_view import DeadlinesView
 from projections.state import hold
 from storage.db import Database, Tx
 
@@ -55,6 +56,7 @@ CLOCK_COLUMNS = (
     "state",
     "region",
     "consultant_id",
+    "is_open",
 )
 UPSERT_CLOCK = (
     "INSERT INTO {t} (" + ", ".join(CLOCK_COLUMNS) + ")"
@@ -133,38 +135,7 @@ class DeadlinesProjection(Projection):
         return cast(type[DeadlinesProjection], type(cls.__name__, (cls,), namespace))
 
     def create_tables(self, tx: Tx, db: Database) -> None:
-        cases, deadlines = self.table("deadline_cases"), self.table("deadlines")
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            " case_id TEXT PRIMARY KEY,"
-            " reference TEXT NOT NULL,"
-            " region TEXT NOT NULL,"
-            " consultant_id TEXT,"
-            " is_open INTEGER NOT NULL,"
-            " timeline TEXT NOT NULL,"
-            " version INTEGER NOT NULL, position BIGINT NOT NULL,"
-            " updated_at DOUBLE PRECISION NOT NULL)",
-            t=cases,
-        )
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            " case_id TEXT NOT NULL,"
-            " clock TEXT NOT NULL,"
-            " started_on TEXT NOT NULL,"
-            " due TEXT,"
-            " met_on TEXT,"
-            " state TEXT NOT NULL,"
-            " region TEXT NOT NULL,"
-            " consultant_id TEXT,"
-            " PRIMARY KEY (case_id, clock))",
-            t=deadlines,
-        )
-        for columns in ("state, due", "region, state", "consultant_id, state"):
-            tx.execute(
-                "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + columns + ")",
-                t=deadlines,
-                i=f"{deadlines}_{columns.replace(', ', '_')}",
-            )
+        create_tables(tx, self.table("deadline_cases"), self.table("deadlines"))
 
     # --- the batch's working set -------------------------------------------------
 
@@ -227,6 +198,9 @@ class DeadlinesProjection(Projection):
         deletes: list[tuple[str, str]] = []
         for case_id, (t, region, consultant) in self._inputs.items():
             stored = self._stored.get(case_id, {})
+            # The case's open flag on each of its clocks: what the dashboard
+            # counts and watches reads the clocks alone.
+            is_open = self._cases.rows[case_id]["is_open"]
             wanted = {
                 d.name: (
                     case_id,
@@ -237,6 +211,7 @@ class DeadlinesProjection(Projection):
                     str(d.state),
                     region,
                     consultant,
+                    is_open,
                 )
                 for d in self.rules.clocks(t, today)
             }
@@ -343,7 +318,7 @@ class DeadlinesProjection(Projection):
         rows = tx.fetchall(
             "SELECT d.case_id, d.clock, d.state, d.due, c.timeline"
             " FROM {d} d JOIN {c} c ON c.case_id = d.case_id"
-            " WHERE c.is_open = 1 AND d.due IS NOT NULL AND ("
+            " WHERE d.is_open = 1 AND d.due IS NOT NULL AND ("
             " (d.state = %s AND d.due <= %s) OR (d.state = %s AND d.due < %s))"
             " ORDER BY d.case_id, d.clock",
             (
