@@ -52,7 +52,9 @@ def create_tables(tx: Tx, cases: str, deadlines: str) -> None:
         " state TEXT NOT NULL,"
         " region TEXT NOT NULL,"
         " consultant_id TEXT,"
-        " is_open INTEGER NOT NULL,"
+        # (The default as a version made before the flag gains it; this code
+        # writes the flag with every clock.)
+        " is_open INTEGER NOT NULL DEFAULT 0,"
         " PRIMARY KEY (case_id, clock))",
         t=deadlines,
     )
