@@ -232,6 +232,33 @@ def table_exists(tx: Tx, table: str) -> bool:
     return row is not None and row[0] is not None
 
 
+def add_to_counters(
+    tx: Tx, table: str, columns: Sequence[str], change: Mapping[tuple[Any, ...], int]
+) -> None:
+    """Add each key's change to its counter row (``columns`` then ``n``); a
+    counter down to 0 goes, so the table holds the same rows however the
+    events were batched."""
+    added = [(*k, n) for k, n in change.items() if n]
+    if not added:
+        return
+    names = ", ".join(columns)
+    marks = ", ".join(["%s"] * (len(columns) + 1))
+    tx.executemany(
+        f"INSERT INTO {{t}} ({names}, n) VALUES ({marks})"
+        f" ON CONFLICT ({names}) DO UPDATE SET n = {{t}}.n + excluded.n",
+        added,
+        t=table,
+    )
+    lowered = [k for k, n in change.items() if n < 0]
+    tx.executemany(
+        "DELETE FROM {t} WHERE "
+        + " AND ".join(f"{c} = %s" for c in columns)
+        + " AND n = 0",
+        lowered,
+        t=table,
+    )
+
+
 def insert_rows(
     tx: Tx, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from domain.calendar import WorkingDayCalendar
 from domain.values import Category, Status
 from domain.zone import local_date
-from projections.base import columns_of, table_exists
+from projections.base import add_to_counters, columns_of, table_exists
 from projections.figures import OPEN, school_year_of
 from storage.db import Tx
 
@@ -344,24 +344,11 @@ def add_counts(tx: Tx, tables: Mapping[str, str], change: Counter[CounterKey]) -
     """Add each key's change to its counter; a counter down to 0 goes, so
     the tables hold the same rows however the events were batched."""
     for base, columns in COUNTER_KEYS.items():
-        added = [(*k, n) for (b, k), n in change.items() if b == base and n]
-        if not added:
-            continue
-        names = ", ".join(columns)
-        marks = ", ".join(["%s"] * (len(columns) + 1))
-        tx.executemany(
-            f"INSERT INTO {{t}} ({names}, n) VALUES ({marks})"
-            f" ON CONFLICT ({names}) DO UPDATE SET n = {{t}}.n + excluded.n",
-            added,
-            t=tables[base],
-        )
-        lowered = [k for (b, k), n in change.items() if b == base and n < 0]
-        tx.executemany(
-            "DELETE FROM {t} WHERE "
-            + " AND ".join(f"{c} = %s" for c in columns)
-            + " AND n = 0",
-            lowered,
-            t=tables[base],
+        add_to_counters(
+            tx,
+            tables[base],
+            columns,
+            {k: n for (b, k), n in change.items() if b == base},
         )
 
 

@@ -1,20 +1,25 @@
-"""The deadlines read model's tables: their shape, their indexes, and the open
-flag on the clock rows that a version made before it gains when a worker first
+"""The deadlines read model's tables: their shape, their indexes, and what a
+version made before the open flag and the counters gains when a worker first
 sets it up.
 
-Each clock row carries its case's open flag, so that what the dashboard asks
-(the open cases' clocks counted, the open ones missed or at risk) reads the
-clocks alone, from two partial indexes, instead of joining every clock with its
-case. The queries are in ``projections.deadlines_view``.
+Each clock row carries its case's open flag, and a counter per region, clock
+and state counts the open cases' clocks, so that what the dashboard asks (the
+open cases' clocks counted, the open ones missed or at risk) reads a few
+counter rows and a partial index instead of joining every clock with its case.
+The queries are in ``projections.deadlines_view``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from domain.deadlines import ClockState
-from projections.base import columns_of
+from projections.base import columns_of, table_exists
 from storage.db import Tx
 
-TABLES = ("deadline_cases", "deadlines")
+TABLES = ("deadline_cases", "deadlines", "deadline_counts")
+# What a counter counts the open cases' clocks by.
+COUNT_KEY = ("region", "clock", "state")
 
 # The clocks someone has to act on: an open case's, still waiting for their
 # event, missed or about to be. Written out (no parameters) so that both stores
@@ -27,9 +32,11 @@ TO_WATCH_SQL = (
 OBSOLETE_INDEXES = ("region_state", "consultant_id_state")
 
 
-def create_tables(tx: Tx, cases: str, deadlines: str) -> None:
-    """Create one version's two tables and their indexes (idempotent), and give
-    a version made before the open flag its flag."""
+def create_tables(tx: Tx, tables: Mapping[str, str]) -> None:
+    """Create one version's tables and their indexes (idempotent), and give a
+    version made before the open flag and the counters both, from its rows;
+    ``tables`` maps each base name to the version's table."""
+    cases, deadlines = tables["deadline_cases"], tables["deadlines"]
     tx.execute(
         "CREATE TABLE IF NOT EXISTS {t} ("
         " case_id TEXT PRIMARY KEY,"
@@ -76,6 +83,23 @@ def create_tables(tx: Tx, cases: str, deadlines: str) -> None:
             t=deadlines,
             i=name,
         )
+    counts = tables["deadline_counts"]
+    if table_exists(tx, counts):
+        return
+    tx.execute(
+        "CREATE TABLE {t} (region TEXT NOT NULL, clock TEXT NOT NULL,"
+        " state TEXT NOT NULL, n INTEGER NOT NULL,"
+        " PRIMARY KEY (region, clock, state))",
+        t=counts,
+    )
+    # (Nothing to count in a new version; a version made before, counted once.)
+    tx.execute(
+        "INSERT INTO {c} (region, clock, state, n)"
+        " SELECT region, clock, state, COUNT(*) FROM {d} WHERE is_open = 1"
+        " GROUP BY region, clock, state",
+        c=counts,
+        d=deadlines,
+    )
 
 
 def add_open_flag(tx: Tx, cases: str, deadlines: str) -> None:
@@ -97,7 +121,7 @@ def add_open_flag(tx: Tx, cases: str, deadlines: str) -> None:
         tx.execute("DROP INDEX IF EXISTS {i}", i=f"{deadlines}_{name}")
 
 
-def has_open_flag(tx: Tx, deadlines: str) -> bool:
-    """Whether this version's clock rows carry the open flag (a version made
-    before it gains it when a worker first runs it)."""
-    return "is_open" in columns_of(tx, deadlines)
+def has_counters(tx: Tx, tables: Mapping[str, str]) -> bool:
+    """Whether this version has its counters, and so its clocks' open flag (a
+    version made before gains both when a worker first runs it)."""
+    return table_exists(tx, tables["deadline_counts"])

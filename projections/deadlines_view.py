@@ -2,9 +2,10 @@
 risk, and counts per clock and state, on the tables ``projections.deadlines``
 keeps (their shape and indexes: ``projections.deadlines_tables``).
 
-The watch list and the counts read the clock rows' own open flag; on a version
-that has not gained it yet (no worker of this code has run it) they join each
-clock with its case, as before, more slowly.
+The counts of open cases' clocks are the counters' sums, and the watch list
+reads the clock rows' own open flag; on a version that has gained neither yet
+(no worker of this code has run it) both join each clock with its case, as
+before, more slowly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from uuid import UUID
 from domain.deadlines import ClockState
 from projections.base import versioned_tables
 from projections.codecs import day_from_iso, iso_day
-from projections.deadlines_tables import TABLES, TO_WATCH_SQL, has_open_flag
+from projections.deadlines_tables import TABLES, TO_WATCH_SQL, has_counters
 from storage.db import Tx
 
 # The clocks in the order compute_deadlines gives them.
@@ -87,15 +88,18 @@ class DeadlinesView:
 
     def __init__(self, tables: Mapping[str, str]) -> None:
         """``tables``: each base name of DeadlinesProjection.tables to its table."""
+        self.tables = dict(tables)
         self.cases = tables["deadline_cases"]
         self.deadlines = tables["deadlines"]
-        self._flagged: bool | None = None
+        self.counters = tables["deadline_counts"]
+        self._counted: bool | None = None
 
-    def _open_flag(self, tx: Tx) -> bool:
-        """Whether the clock rows carry their case's open flag (asked once)."""
-        if self._flagged is None:
-            self._flagged = has_open_flag(tx, self.deadlines)
-        return self._flagged
+    def _kept(self, tx: Tx) -> bool:
+        """Whether this version keeps its counters and the clocks' open flag
+        (asked once)."""
+        if self._counted is None:
+            self._counted = has_counters(tx, self.tables)
+        return self._counted
 
     @classmethod
     def for_version(cls, version: int) -> DeadlinesView:
@@ -127,7 +131,7 @@ class DeadlinesView:
         """Open cases' clocks still waiting for their event that are missed or
         about to be, earliest due first (so the longest overdue lead). A clock
         whose event came too late stays missed, but needs no one's action."""
-        where = [TO_WATCH_SQL if self._open_flag(tx) else TO_WATCH_JOINED_SQL]
+        where = [TO_WATCH_SQL if self._kept(tx) else TO_WATCH_JOINED_SQL]
         params: list[Any] = []
         if region is not None:
             where.append("d.region = %s")
@@ -151,8 +155,8 @@ class DeadlinesView:
         where: list[str] = []
         params: list[Any] = []
         sql = "SELECT d.clock, d.state, COUNT(*) FROM {d} d"
-        if open_only and self._open_flag(tx):
-            where.append("d.is_open = 1")
+        if open_only and self._kept(tx):
+            sql = "SELECT d.clock, d.state, SUM(d.n) FROM {k} d"
         elif open_only:
             sql += " JOIN {c} c ON c.case_id = d.case_id"
             where.append("c.is_open = 1")
@@ -162,7 +166,9 @@ class DeadlinesView:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " GROUP BY d.clock, d.state"
-        found = tx.fetchall(sql, params, d=self.deadlines, c=self.cases)
+        found = tx.fetchall(
+            sql, params, d=self.deadlines, c=self.cases, k=self.counters
+        )
         counts = {name: {str(s): 0 for s in ClockState} for name in CLOCKS}
         for clock, state, n in found:
             counts.setdefault(str(clock), {str(s): 0 for s in ClockState})

@@ -1,7 +1,8 @@
-"""The open flag on the deadlines read model's clock rows, on a real store: each
-clock carries its case's flag through closing, reopening and withdrawal, the
-counts read from it equal a count over the clocks joined with their cases, a
-rebuild carries the same flags, and a version made before the flag gains it."""
+"""The open cases' clocks in the deadlines read model, on a real store: each
+clock carries its case's open flag through closing, reopening and withdrawal;
+the counters equal a count over the clocks joined with their cases, after the
+events and after a refresh; a rebuild has the same flags and counters; and a
+version made before both gains them when a worker sets it up."""
 
 from __future__ import annotations
 
@@ -64,6 +65,24 @@ def counted_by_join(
     )
 
 
+def counters(tx: Tx, view: DeadlinesView) -> Counter[tuple[str, str, str]]:
+    """The counter rows, by (region, clock, state)."""
+    rows = tx.fetchall("SELECT region, clock, state, n FROM {k}", k=view.counters)
+    return Counter({(str(r), str(c), str(s)): int(n) for r, c, s, n in rows})
+
+
+def counted_over_clocks(tx: Tx, view: DeadlinesView) -> Counter[tuple[str, str, str]]:
+    """The open cases' clocks by (region, clock, state), counted over the clocks
+    joined with their cases."""
+    rows = tx.fetchall(
+        "SELECT d.region, d.clock, d.state FROM {d} d"
+        " JOIN {c} c ON c.case_id = d.case_id WHERE c.is_open = 1",
+        d=view.deadlines,
+        c=view.cases,
+    )
+    return Counter((str(r), str(c), str(s)) for r, c, s in rows)
+
+
 def as_counter(counts: dict[str, dict[str, int]]) -> Counter[tuple[str, str]]:
     return Counter(
         {(k, s): n for k, states in counts.items() for s, n in states.items() if n}
@@ -123,13 +142,22 @@ def test_each_clock_carries_its_cases_open_flag_through_closing_and_reopening(
 def test_the_counts_of_open_clocks_equal_a_count_over_the_clocks_and_their_cases(
     watch: Watch,
 ) -> None:
-    scripted(watch)
+    watch.on(REGISTERED)
+    case_id = watch.register()
+    with watch.db.reading() as tx:
+        assert counters(tx, watch.view) == {}  # (not yet processed)
+    watch.clocks(case_id)
+    with watch.db.reading() as tx:
+        assert counters(tx, watch.view) == {("noord-holland", "intake", "running"): 1}
+    scripted(watch)  # (ends with a refresh that turns clocks missed)
 
     with watch.db.reading() as tx:
+        assert counters(tx, watch.view) == counted_over_clocks(tx, watch.view)
+        assert 0 not in counters(tx, watch.view).values()
         for region in (None, str(Region.NOORD_HOLLAND), str(Region.UTRECHT)):
             counted = as_counter(watch.view.counts(tx, region))
             assert counted == counted_by_join(tx, watch.view, region)
-        assert counted_by_join(tx, watch.view)[("intake", "missed")] == 2
+        assert counted_by_join(tx, watch.view)[("intake", "missed")] == 3
         watched = watch.view.missed_or_at_risk(tx)
     assert watched
     assert all(row.case_open and row.met_on is None for row in watched)
@@ -148,13 +176,17 @@ def test_a_rebuilt_version_carries_the_same_flags(
     with read_db.reading() as tx:
         assert clock_flags(tx, rebuilt) == clock_flags(tx, watch.view)
         assert clock_flags(tx, rebuilt) == case_flags(tx, rebuilt)
+        assert counters(tx, rebuilt) == counters(tx, watch.view)
+        assert counters(tx, rebuilt) == counted_over_clocks(tx, rebuilt)
 
 
 def strip_flag(db: Database, view: DeadlinesView) -> None:
-    """Make the version look as one made before the flag: without the column
-    and its indexes, with the indexes it had then."""
+    """Make the version look as one made before the flag and the counters:
+    without the column, its indexes and the counters, with the indexes it had
+    then."""
     t = view.deadlines
     with db.transaction() as tx:
+        tx.execute("DROP TABLE {k}", k=view.counters)
         for suffix in ("open", "to_watch"):
             tx.execute("DROP INDEX {i}", i=f"{t}_{suffix}")
         tx.execute("ALTER TABLE {t} DROP COLUMN is_open", t=t)
@@ -181,6 +213,7 @@ def test_a_version_made_before_the_flag_answers_alike_and_gains_it_when_set_up(
     before = answers(read_db, watch.view)
     with read_db.reading() as tx:
         flags = clock_flags(tx, watch.view)
+        counted = counters(tx, watch.view)
     strip_flag(read_db, watch.view)
     # Read before any worker of this code ran it: by joining with the cases.
     assert answers(read_db, DeadlinesView.for_version(watch.runner.version)) == before
@@ -193,6 +226,7 @@ def test_a_version_made_before_the_flag_answers_alike_and_gains_it_when_set_up(
     with read_db.reading() as tx:
         assert "is_open" in columns_of(tx, watch.view.deadlines)
         assert clock_flags(tx, watch.view) == flags
+        assert counters(tx, watch.view) == counted
     assert answers(read_db, DeadlinesView.for_version(runner.version)) == before
     watch.runner = runner
     watch.close(UUID(cases["late"]), date(2026, 5, 11))
@@ -200,4 +234,5 @@ def test_a_version_made_before_the_flag_answers_alike_and_gains_it_when_set_up(
     with read_db.reading() as tx:
         after = clock_flags(tx, watch.view)
         assert after == case_flags(tx, watch.view)
+        assert counters(tx, watch.view) == counted_over_clocks(tx, watch.view)
     assert {f for (c, _), f in after.items() if c == cases["late"]} == {0}
