@@ -200,7 +200,7 @@ class Unopened(Personal):
         return (mine.value, mine.erased) == (theirs.value, theirs.erased)
 
     def __hash__(self) -> int:
-        return hash(self._sealed)
+        return hash(self.opened())
 
     def __repr__(self) -> str:
         return "Unopened(...)"
