@@ -24,9 +24,30 @@ def _text(value: Personal | None) -> str | None:
 def case_public(
     case: Case, deadlines: tuple[Deadline, ...], log_position: int | None = None
 ) -> CasePublic:
+    return CasePublic(
+        **case_facts(case, deadlines),
+        prerequisites=[
+            {"step": step, **plain(p)} for step, p in sorted(case.prerequisites.items())
+        ],
+        prerequisites_decision=case.prerequisites_decision,
+        intake=plain(case.intake),
+        assignments=plain(case.assignments),
+        activities=plain(case.activities),
+        suspension_reason=_text(case.suspension_reason),
+        outcome=plain(case.outcome),
+        withdrawal_reason=_text(case.withdrawal_reason),
+        reopenings=plain(case.reopenings),
+        log_position=log_position,
+    )
+
+
+def case_facts(case: Case, deadlines: tuple[Deadline, ...]) -> dict[str, Any]:
+    """The case's facts, personal data and clocks, as ``CasePublic`` has them,
+    without its history (a long case's thousands of personal values): what
+    the replay shows, which opens no more of them than these."""
     pupil = case.pupil
     requester = case.requester
-    return CasePublic(
+    return dict(
         id=case.id,
         reference=case.reference,
         status=str(case.status),
@@ -66,21 +87,9 @@ def case_public(
         receives_education=case.receives_education,
         school_decision_on=case.school_decision_on,
         account=_text(case.account),
-        prerequisites=[
-            {"step": step, **plain(p)} for step, p in sorted(case.prerequisites.items())
-        ],
-        prerequisites_decision=case.prerequisites_decision,
-        intake=plain(case.intake),
         consultant_id=case.consultant_id,
-        assignments=plain(case.assignments),
-        activities=plain(case.activities),
         suspended=case.status == Status.SUSPENDED,
-        suspension_reason=_text(case.suspension_reason),
-        outcome=plain(case.outcome),
-        withdrawal_reason=_text(case.withdrawal_reason),
-        reopenings=plain(case.reopenings),
         deadlines=[deadline_public(d) for d in deadlines],
-        log_position=log_position,
     )
 
 

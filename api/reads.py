@@ -191,14 +191,17 @@ def case_at(
     as_of: datetime | None = None,
     clocks_on: date | None = None,
     clocks_when_recorded: bool = False,
+    opened: bool = True,
 ) -> CaseAt:
     """The case now, at ``version`` or as it stood at ``as_of``, if ``actor`` may
     read it, the read logged with ``purpose``; for the API and the pages.
 
     The clocks are computed for ``clocks_on``, else (``clocks_when_recorded``)
     for the day that version was recorded, else for the day of ``as_of``, else
-    for today. CaseNotFound, NotPermitted; Problem 404 for a version the case
-    has not reached, 422 for both a version and a moment."""
+    for today. ``opened=False``: the case at a version or moment is read with
+    its personal values sealed until shown (``ServiceReads.get_case``).
+    CaseNotFound, NotPermitted; Problem 404 for a version the case has not
+    reached, 422 for both a version and a moment."""
     if version is not None and as_of is not None:
         raise Problem(
             422, "invalid-request", "Invalid request", "give version or as_of, not both"
@@ -223,7 +226,7 @@ def case_at(
     case = (
         current
         if now and current is not None
-        else service.get_case(case_id, version=version, as_of=as_of)
+        else service.get_case(case_id, version=version, as_of=as_of, opened=opened)
     )
     log_reads(container, actor, request, [case_id], purpose)
     today = clocks_on

@@ -30,9 +30,10 @@ from dossier.bootstrap import build_read_database, build_service
 from projections.dashboard import DashboardProjection
 from projections.dashboard_view import DashboardView
 from projections.deadlines import DeadlinesProjection
+from projections.deadlines_tables import TABLES
+from projections.deadlines_view import DeadlinesView
 from projections.figures import school_year_of
 from projections.runner import ProjectionRunner
-from projections.state import serving_version
 from storage.db import Database
 
 TARGETS_MS = {
@@ -73,14 +74,18 @@ def main() -> None:
             f" {time.monotonic() - began:.1f} s)"
         )
         view = DashboardView.of(runner.version)
-        with db.reading() as tx:
-            version = serving_version(tx, DeadlinesProjection.name)
-        assert version is not None, "the corpus's deadlines are built"
-        deadlines = DeadlinesProjection(version)
-        clocks = DeadlinesProjection.view_class(
-            {base: deadlines.table(base) for base in deadlines.tables}
+        # The deadlines too (on a corpus built before their counters and the
+        # clocks' open flag, both are made once here).
+        deadlines = ProjectionRunner(service, db, DeadlinesProjection)
+        deadlines.catch_up()
+        tables = {base: deadlines.projection.table(base) for base in TABLES}
+        clocks = DeadlinesView(tables)
+        # The same queries as before the counters: each clock joined with its
+        # case (what the view does on a version that has no counters yet).
+        joined = DeadlinesView({**tables, "deadline_counts": "no_counters_here"})
+        results = measure(
+            db, view, (clocks, joined), args.reads, random.Random(args.seed)
         )
-        results = measure(db, view, clocks, args.reads, random.Random(args.seed))
     finally:
         db.close()
         service.factory.close()
@@ -139,7 +144,7 @@ def main() -> None:
 def measure(
     db: Database,
     view: DashboardView,
-    clocks: Any,
+    clock_views: tuple[DeadlinesView, DeadlinesView],
     reads: int,
     rng: random.Random,
 ) -> dict[str, Any]:
@@ -168,15 +173,29 @@ def measure(
         span = (last - first).total_seconds()
         return first + timedelta(seconds=rng.uniform(0, span))
 
+    clocks, joined = clock_views
+
     def with_clocks(tx: Any) -> None:
         """What the API's dashboard adds now: the open cases' deadline clocks."""
         view.figures(tx, school_year=year, region=region, now=now)
         clocks.counts(tx, region)
         clocks.missed_or_at_risk(tx, region=region)
 
+    def clocks_alone(deadlines: DeadlinesView) -> Callable[[Any], Any]:
+        def read(tx: Any) -> Any:
+            return deadlines.counts(tx, region), deadlines.missed_or_at_risk(
+                tx, region=region
+            )
+
+        return read
+
     variants: dict[str, Callable[[Any], Any]] = {
         "now": lambda tx: view.figures(tx, school_year=year, region=region, now=now),
         "now, with the deadline clocks (the API's response)": with_clocks,
+        "the deadline clocks alone (counters)": clocks_alone(clocks),
+        "the deadline clocks alone, joined with the cases (baseline)": clocks_alone(
+            joined
+        ),
         "now, counted from the intervals (baseline)": lambda tx: view.figures(
             tx, school_year=year, region=region, as_of=now, now=now
         ),

@@ -23,7 +23,7 @@ from domain.deadlines import Deadline, compute_deadlines
 from domain.errors import CaseNotFound, ConsultantNotFound
 from domain.history import HistoryEntry, history_entry
 from domain.reference import CaseReference
-from domain.sealing import KeyScope, LeftSealed
+from domain.sealing import KeyScope, LeftSealed, OpenedWhenRead
 from domain.zone import local_date
 
 CaseEvent = Case.Event | Case.Registered
@@ -50,8 +50,15 @@ class ServiceReads(DossierApplication):
         *,
         version: int | None = None,
         as_of: datetime | None = None,
+        opened: bool = True,
     ) -> Case:
-        """The case now, at a version, or as it stood at a moment."""
+        """The case now, at a version, or as it stood at a moment.
+
+        ``opened=False``: its personal values are left sealed until read
+        (``domain.sealing.Unopened``), for a reader that shows a few of them."""
+        if not opened:
+            with OpenedWhenRead():
+                return self.get_case(case_id, version=version, as_of=as_of)
         if as_of is not None:
             return self._case_as_of(case_id, as_of)
         try:

@@ -169,6 +169,66 @@ class LeftSealed:
         _opening.reset(self._token)
 
 
+# True while decoding for a reader that opens only the values it shows.
+_deferring: ContextVar[bool] = ContextVar("opening_deferred", default=False)
+
+
+class OpenedWhenRead:
+    """Decode leaving each personal value sealed (``Unopened``) until it is read:
+    for a page that shows a few of a long case's thousands of values. Read them
+    inside a ``KeyScope``, or each value read reads the key again."""
+
+    def __enter__(self) -> None:
+        self._token = _deferring.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _deferring.reset(self._token)
+
+
+class Unopened(Personal):
+    """A personal value still sealed: opened each time it is read, with its
+    case's key as the store has it then (from the current ``KeyScope``, if
+    any), so that it reads as erased once the key is destroyed. It keeps
+    nothing opened: it may outlive the read that made it."""
+
+    _sealed: str
+    _case_id: UUID
+    _opener: SealedPersonal
+
+    def __init__(self, sealed: str, case_id: UUID, opener: SealedPersonal) -> None:
+        object.__setattr__(self, "_sealed", sealed)
+        object.__setattr__(self, "_case_id", case_id)
+        object.__setattr__(self, "_opener", opener)
+
+    def opened(self) -> Personal:
+        """The value as a plain ``Personal`` (``ERASED`` once the key is gone)."""
+        return self._opener.open(self._case_id, self._sealed)
+
+    @property
+    def value(self) -> Any:
+        return self.opened().value
+
+    @property
+    def erased(self) -> bool:
+        return self.opened().erased
+
+    def get(self, key: str | None = None) -> Any:
+        return self.opened().get(key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Personal):
+            return NotImplemented
+        mine = self.opened()
+        theirs = other.opened() if isinstance(other, Unopened) else other
+        return (mine.value, mine.erased) == (theirs.value, theirs.erased)
+
+    def __hash__(self) -> int:
+        return hash(self.opened())
+
+    def __repr__(self) -> str:
+        return "Unopened(...)"
+
+
 class PendingKeys:
     """Context in which new cases' keys are visible to the mapper before commit."""
 
@@ -224,10 +284,20 @@ class SealedPersonal(Transcoding):
         case_id = _current_case.get()
         if case_id is None:
             return ERASED
-        cipher = self._cipher(case_id)
+        if _deferring.get():
+            return Unopened(data["sealed"], case_id, self)
+        return self._opened(self._cipher(case_id), case_id, data["sealed"])
+
+    def open(self, case_id: UUID, sealed: str) -> Personal:
+        """One sealed value opened with the case's key as it is now."""
+        key = self._key(case_id)
+        return self._opened(None if key is None else AESGCM(key), case_id, sealed)
+
+    @staticmethod
+    def _opened(cipher: AESGCM | None, case_id: UUID, stored: str) -> Personal:
         if cipher is None:
             return ERASED
-        sealed = base64.b64decode(data["sealed"])
+        sealed = base64.b64decode(stored)
         nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         plaintext = cipher.decrypt(nonce, ciphertext, case_id.bytes)
         return Personal(json.loads(plaintext.decode("utf-8")))

@@ -14,8 +14,9 @@ from typing import Any
 from domain.calendar import WorkingDayCalendar
 from domain.values import Category, Status
 from domain.zone import local_date
+from projections.base import add_to_counters, columns_of, table_exists
 from projections.figures import OPEN, school_year_of
-from storage.db import SQLiteTx, Tx
+from storage.db import Tx
 
 TABLES = (
     "dashboard_cases",
@@ -238,21 +239,6 @@ def _add_referrals(tx: Tx, tables: Mapping[str, str]) -> None:
     )
 
 
-def columns_of(tx: Tx, table: str) -> set[str]:
-    """The names of a table's columns (a catalogue lookup)."""
-    if isinstance(tx, SQLiteTx):
-        return {r[1] for r in tx.fetchall("PRAGMA table_info({t})", t=table)}
-    # (pg_attribute: a millisecond; information_schema takes twenty.)
-    return {
-        r[0]
-        for r in tx.fetchall(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s)"
-            " AND attnum > 0 AND NOT attisdropped",
-            (table,),
-        )
-    }
-
-
 def referrals_kept(tx: Tx, tables: Mapping[str, str]) -> tuple[bool, bool]:
     """Whether this version keeps referral destinations, and whether for every
     case: a version given the column later says so in its rules table (made
@@ -263,18 +249,6 @@ def referrals_kept(tx: Tx, tables: Mapping[str, str]) -> tuple[bool, bool]:
         return True, True
     row = tx.fetchone("SELECT referrals_complete FROM {t}", t=tables[RULES])
     return True, row is None or bool(row[0])
-
-
-def table_exists(tx: Tx, table: str) -> bool:
-    """Whether the table exists (a catalogue lookup: a fraction of a ms)."""
-    if isinstance(tx, SQLiteTx):
-        row = tx.fetchone(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s",
-            (table,),
-        )
-    else:
-        row = tx.fetchone("SELECT to_regclass(%s)", (table,))
-    return row is not None and row[0] is not None
 
 
 def counter_keys(row: Row) -> list[CounterKey]:
@@ -370,24 +344,11 @@ def add_counts(tx: Tx, tables: Mapping[str, str], change: Counter[CounterKey]) -
     """Add each key's change to its counter; a counter down to 0 goes, so
     the tables hold the same rows however the events were batched."""
     for base, columns in COUNTER_KEYS.items():
-        added = [(*k, n) for (b, k), n in change.items() if b == base and n]
-        if not added:
-            continue
-        names = ", ".join(columns)
-        marks = ", ".join(["%s"] * (len(columns) + 1))
-        tx.executemany(
-            f"INSERT INTO {{t}} ({names}, n) VALUES ({marks})"
-            f" ON CONFLICT ({names}) DO UPDATE SET n = {{t}}.n + excluded.n",
-            added,
-            t=tables[base],
-        )
-        lowered = [k for (b, k), n in change.items() if b == base and n < 0]
-        tx.executemany(
-            "DELETE FROM {t} WHERE "
-            + " AND ".join(f"{c} = %s" for c in columns)
-            + " AND n = 0",
-            lowered,
-            t=tables[base],
+        add_to_counters(
+            tx,
+            tables[base],
+            columns,
+            {k: n for (b, k), n in change.items() if b == base},
         )
 
 

@@ -13,14 +13,13 @@ from typing import Any
 
 from domain.values import Category
 from domain.zone import local_date
-from projections.base import versioned_tables
+from projections.base import table_exists, versioned_tables
 from projections.dashboard_tables import (
     ASSIGNED_TO_CONTACT,
     OPEN_SQL,
     TABLES,
     YEAR_COLUMNS,
     referrals_kept,
-    table_exists,
     working_days_to_contact,
 )
 from projections.dashboard_weeks import local_midnight, weeks_at, weeks_counted

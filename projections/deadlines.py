@@ -10,7 +10,8 @@ The queries on the two tables are in ``projections.deadlines_view``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -28,9 +29,16 @@ from domain.deadlines import (
 )
 from domain.timeline import Timeline, next_timeline
 from domain.zone import local_date
-from projections.base import DispatchMethod, Projection, RowBatch, select_in
+from projections.base import (
+    DispatchMethod,
+    Projection,
+    RowBatch,
+    add_to_counters,
+    select_in,
+)
 from projections.codecs import iso_day, timeline_from_json, timeline_to_json
-from projections.deadlines_view import TABLES, DeadlinesView
+from projections.deadlines_tables import COUNT_KEY, TABLES, create_tables
+from projections.deadlines_view import DeadlinesView
 from projections.state import hold
 from storage.db import Database, Tx
 
@@ -55,6 +63,10 @@ CLOCK_COLUMNS = (
     "state",
     "region",
     "consultant_id",
+    "is_open",
+)
+CLOCK, STATE, REGION, OPEN = (
+    CLOCK_COLUMNS.index(c) for c in ("clock", "state", "region", "is_open")
 )
 UPSERT_CLOCK = (
     "INSERT INTO {t} (" + ", ".join(CLOCK_COLUMNS) + ")"
@@ -73,6 +85,16 @@ RISK_HORIZON_DAYS = max(
     GPO_AT_RISK_DAYS,
     7 * (AT_RISK_WORKING_DAYS + 1),
 )
+
+
+def _open_keys(
+    rows: Iterable[tuple[Any, ...]],
+) -> Iterator[tuple[str, str, str]]:
+    """The counter keys (region, clock, state) of the open cases' clock rows
+    among ``rows`` (CLOCK_COLUMNS)."""
+    for row in rows:
+        if row[OPEN]:
+            yield (row[REGION], row[CLOCK], row[STATE])
 
 
 class _Keep(Enum):
@@ -133,38 +155,16 @@ class DeadlinesProjection(Projection):
         return cast(type[DeadlinesProjection], type(cls.__name__, (cls,), namespace))
 
     def create_tables(self, tx: Tx, db: Database) -> None:
-        cases, deadlines = self.table("deadline_cases"), self.table("deadlines")
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            " case_id TEXT PRIMARY KEY,"
-            " reference TEXT NOT NULL,"
-            " region TEXT NOT NULL,"
-            " consultant_id TEXT,"
-            " is_open INTEGER NOT NULL,"
-            " timeline TEXT NOT NULL,"
-            " version INTEGER NOT NULL, position BIGINT NOT NULL,"
-            " updated_at DOUBLE PRECISION NOT NULL)",
-            t=cases,
-        )
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS {t} ("
-            " case_id TEXT NOT NULL,"
-            " clock TEXT NOT NULL,"
-            " started_on TEXT NOT NULL,"
-            " due TEXT,"
-            " met_on TEXT,"
-            " state TEXT NOT NULL,"
-            " region TEXT NOT NULL,"
-            " consultant_id TEXT,"
-            " PRIMARY KEY (case_id, clock))",
-            t=deadlines,
-        )
-        for columns in ("state, due", "region, state", "consultant_id, state"):
-            tx.execute(
-                "CREATE INDEX IF NOT EXISTS {i} ON {t} (" + columns + ")",
-                t=deadlines,
-                i=f"{deadlines}_{columns.replace(', ', '_')}",
-            )
+        create_tables(tx, {base: self.table(base) for base in self.tables})
+
+    def checksum_rows(self, tx: Tx) -> Iterable[tuple[Any, ...]]:
+        """Every row in a fixed order (the counters by their whole key)."""
+        for base in self.tables:
+            order = "1, 2, 3" if base == "deadline_counts" else "1, 2"
+            for row in tx.fetchall(
+                f"SELECT * FROM {{t}} ORDER BY {order}", t=self.table(base)
+            ):
+                yield (base, *row)
 
     # --- the batch's working set -------------------------------------------------
 
@@ -225,8 +225,13 @@ class DeadlinesProjection(Projection):
         today = self.rules.today()
         upserts: list[tuple[Any, ...]] = []
         deletes: list[tuple[str, str]] = []
+        # The open cases' clocks counted: those stored go, those wanted come.
+        change: Counter[tuple[str, str, str]] = Counter()
         for case_id, (t, region, consultant) in self._inputs.items():
             stored = self._stored.get(case_id, {})
+            # The case's open flag on each of its clocks: what the dashboard
+            # counts and watches reads the clocks alone.
+            is_open = self._cases.rows[case_id]["is_open"]
             wanted = {
                 d.name: (
                     case_id,
@@ -237,9 +242,12 @@ class DeadlinesProjection(Projection):
                     str(d.state),
                     region,
                     consultant,
+                    is_open,
                 )
                 for d in self.rules.clocks(t, today)
             }
+            change.subtract(_open_keys(stored.values()))
+            change.update(_open_keys(wanted.values()))
             deletes.extend((case_id, name) for name in stored if name not in wanted)
             upserts.extend(
                 row for name, row in wanted.items() if stored.get(name) != row
@@ -253,6 +261,7 @@ class DeadlinesProjection(Projection):
             )
         if upserts:
             tx.executemany(UPSERT_CLOCK, upserts, t=deadlines)
+        add_to_counters(tx, self.table("deadline_counts"), COUNT_KEY, change)
         for case_id in self._cases.dirty:
             self._cases.rows[case_id]["timeline"] = timeline_to_json(
                 self._timelines[case_id]
@@ -341,9 +350,9 @@ class DeadlinesProjection(Projection):
         hold(tx, self.name, self.version)
         deadlines, cases = self.table("deadlines"), self.table("deadline_cases")
         rows = tx.fetchall(
-            "SELECT d.case_id, d.clock, d.state, d.due, c.timeline"
+            "SELECT d.case_id, d.clock, d.state, d.due, d.region, c.timeline"
             " FROM {d} d JOIN {c} c ON c.case_id = d.case_id"
-            " WHERE c.is_open = 1 AND d.due IS NOT NULL AND ("
+            " WHERE d.is_open = 1 AND d.due IS NOT NULL AND ("
             " (d.state = %s AND d.due <= %s) OR (d.state = %s AND d.due < %s))"
             " ORDER BY d.case_id, d.clock",
             (
@@ -357,21 +366,26 @@ class DeadlinesProjection(Projection):
         )
         changed = 0
         computed: dict[str, dict[str, Deadline]] = {}
-        for case_id, clock, state, due, timeline in rows:
+        # (Every clock read is an open case's: each change moves one count.)
+        change: Counter[tuple[str, str, str]] = Counter()
+        for case_id, clock, state, due, region, timeline in rows:
             if case_id not in computed:
                 clocks = self.rules.clocks(timeline_from_json(timeline), today)
                 computed[case_id] = {d.name: d for d in clocks}
             now = computed[case_id].get(clock)
             if now is None or str(now.state) == state:
                 continue
-            changed += len(
-                tx.fetchall(
-                    "UPDATE {t} SET state = %s WHERE case_id = %s AND clock = %s"
-                    " AND state = %s AND due = %s RETURNING clock",
-                    (str(now.state), case_id, clock, state, due),
-                    t=deadlines,
-                )
+            updated = tx.fetchall(
+                "UPDATE {t} SET state = %s WHERE case_id = %s AND clock = %s"
+                " AND state = %s AND due = %s RETURNING clock",
+                (str(now.state), case_id, clock, state, due),
+                t=deadlines,
             )
+            if updated:
+                changed += 1
+                change[(region, clock, state)] -= 1
+                change[(region, clock, str(now.state))] += 1
+        add_to_counters(tx, self.table("deadline_counts"), COUNT_KEY, change)
         return changed
 
 

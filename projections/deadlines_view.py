@@ -1,6 +1,11 @@
 """The deadlines read model's queries: one case's clocks, the clocks missed or at
 risk, and counts per clock and state, on the tables ``projections.deadlines``
-keeps.
+keeps (their shape and indexes: ``projections.deadlines_tables``).
+
+The counts of open cases' clocks are the counters' sums, and the watch list
+reads the clock rows' own open flag; on a version that has gained neither yet
+(no worker of this code has run it) both join each clock with its case, as
+before, more slowly.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from uuid import UUID
 from domain.deadlines import ClockState
 from projections.base import versioned_tables
 from projections.codecs import day_from_iso, iso_day
+from projections.deadlines_tables import TABLES, TO_WATCH_SQL, has_counters
 from storage.db import Tx
 
-TABLES = ("deadline_cases", "deadlines")
 # The clocks in the order compute_deadlines gives them.
 CLOCKS = ("intake", "first_contact", "thuiszitter_3_months", "gpo_window")
 
@@ -56,6 +61,8 @@ _SELECT = (
     " d.state, d.region, d.consultant_id, c.is_open"
     " FROM {d} d JOIN {c} c ON c.case_id = d.case_id"
 )
+# A version made before the clocks had the open flag: the same, by the case's.
+TO_WATCH_JOINED_SQL = TO_WATCH_SQL.replace("d.is_open", "c.is_open")
 
 
 def _row(r: tuple[Any, ...]) -> ClockRow:
@@ -81,8 +88,18 @@ class DeadlinesView:
 
     def __init__(self, tables: Mapping[str, str]) -> None:
         """``tables``: each base name of DeadlinesProjection.tables to its table."""
+        self.tables = dict(tables)
         self.cases = tables["deadline_cases"]
         self.deadlines = tables["deadlines"]
+        self.counters = tables["deadline_counts"]
+        self._counted: bool | None = None
+
+    def _kept(self, tx: Tx) -> bool:
+        """Whether this version keeps its counters and the clocks' open flag
+        (asked once)."""
+        if self._counted is None:
+            self._counted = has_counters(tx, self.tables)
+        return self._counted
 
     @classmethod
     def for_version(cls, version: int) -> DeadlinesView:
@@ -114,8 +131,8 @@ class DeadlinesView:
         """Open cases' clocks still waiting for their event that are missed or
         about to be, earliest due first (so the longest overdue lead). A clock
         whose event came too late stays missed, but needs no one's action."""
-        where = ["c.is_open = 1", "d.met_on IS NULL", "d.state IN (%s, %s)"]
-        params: list[Any] = [str(ClockState.MISSED), str(ClockState.AT_RISK)]
+        where = [TO_WATCH_SQL if self._kept(tx) else TO_WATCH_JOINED_SQL]
+        params: list[Any] = []
         if region is not None:
             where.append("d.region = %s")
             params.append(region)
@@ -137,17 +154,21 @@ class DeadlinesView:
         """
         where: list[str] = []
         params: list[Any] = []
-        if open_only:
+        sql = "SELECT d.clock, d.state, COUNT(*) FROM {d} d"
+        if open_only and self._kept(tx):
+            sql = "SELECT d.clock, d.state, SUM(d.n) FROM {k} d"
+        elif open_only:
+            sql += " JOIN {c} c ON c.case_id = d.case_id"
             where.append("c.is_open = 1")
         if region is not None:
             where.append("d.region = %s")
             params.append(region)
-        sql = "SELECT d.clock, d.state, COUNT(*) FROM {d} d JOIN {c} c"
-        sql += " ON c.case_id = d.case_id"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " GROUP BY d.clock, d.state"
-        found = tx.fetchall(sql, params, d=self.deadlines, c=self.cases)
+        found = tx.fetchall(
+            sql, params, d=self.deadlines, c=self.cases, k=self.counters
+        )
         counts = {name: {str(s): 0 for s in ClockState} for name in CLOCKS}
         for clock, state, n in found:
             counts.setdefault(str(clock), {str(s): 0 for s in ClockState})

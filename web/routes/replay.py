@@ -14,11 +14,12 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.presenters import case_public
+from api.presenters import case_facts
 from api.problems import Problem
 from api.reads import CaseAt, case_at, change_at, serves
 from domain.errors import CaseNotFound, NotPermitted
 from domain.permissions import Read
+from domain.sealing import KeyScope
 from domain.zone import AMSTERDAM, local_date
 from web.guards import require
 from web.labels import KINDS, N_
@@ -74,7 +75,14 @@ def _read(
 
     def at(version: int | None, **kw: Any) -> CaseAt:
         return case_at(
-            container, actor, request, case_id, purpose=PURPOSE, version=version, **kw
+            container,
+            actor,
+            request,
+            case_id,
+            purpose=PURPOSE,
+            version=version,
+            opened=False,
+            **kw,
         )
 
     errors: dict[str, str] = {}
@@ -117,7 +125,11 @@ def replay(
     query = request.query_params
     version_text = query.get("versie", "").strip()[:20]
     moment_text = query.get("moment", "").strip()[:40]
-    found, errors = _read(request, here, person, case_id, version_text, moment_text)
+    # The case is read with its personal values sealed, and the page opens the
+    # few it shows, in one scope: the case's key read once, kept for no longer.
+    with KeyScope():
+        found, errors = _read(request, here, person, case_id, version_text, moment_text)
+        shown = case_facts(found.case, found.deadlines)
     case = found.case
     entry = here.container.service.history_entry(case_id, case.version)
     change = change_at(here.container, case_id, case.version)
@@ -129,7 +141,7 @@ def replay(
         request,
         person,
         "replay.html",
-        case=case_public(case, found.deadlines),
+        case=shown,
         latest=found.latest_version,
         entry=entry,
         change=change,
