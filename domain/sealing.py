@@ -94,6 +94,9 @@ def scoped_keys() -> dict[UUID, bytes | None] | None:
 # erasure (the key destroyed) also shreds every copy in them and their old rows.
 READ_MODEL_AAD = b":read-model"
 SEALED_TEXT = "sealed:"
+# A read model's copy of a value exactly as its event sealed it (the event's
+# associated data: the case id alone), kept without being opened.
+SEALED_EVENT_TEXT = "sealed-event:"
 
 
 class TextSealer:
@@ -110,15 +113,22 @@ class TextSealer:
         return SEALED_TEXT + base64.b64encode(sealed).decode("ascii")
 
     def open(self, stored: str) -> str:
-        """A value ``seal`` made (starting with ``SEALED_TEXT``), opened."""
-        sealed = base64.b64decode(stored[len(SEALED_TEXT) :])
+        """A value ``seal`` made (``SEALED_TEXT``), or one kept as its event
+        sealed it (``SEALED_EVENT_TEXT``: JSON text), opened."""
+        if stored.startswith(SEALED_EVENT_TEXT):
+            sealed = base64.b64decode(stored[len(SEALED_EVENT_TEXT) :])
+            aad = self._aad[: -len(READ_MODEL_AAD)]  # the case id alone
+        else:
+            sealed = base64.b64decode(stored[len(SEALED_TEXT) :])
+            aad = self._aad
         nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-        return self._cipher.decrypt(nonce, ciphertext, self._aad).decode("utf-8")
+        return self._cipher.decrypt(nonce, ciphertext, aad).decode("utf-8")
 
 
 def is_sealed_text(value: Any) -> bool:
-    """Whether a read model's value is one that ``seal_text`` made."""
-    return isinstance(value, str) and value.startswith(SEALED_TEXT)
+    """Whether a read model's value is sealed: one that ``seal_text`` made, or
+    one kept as its event sealed it."""
+    return isinstance(value, str) and value.startswith((SEALED_TEXT, SEALED_EVENT_TEXT))
 
 
 def seal_text(key: bytes, case_id: UUID, text: str) -> str:
@@ -227,6 +237,13 @@ class Unopened(Personal):
 
     def __repr__(self) -> str:
         return "Unopened(...)"
+
+    @property
+    def sealed(self) -> str:
+        """The value as the event stores it (base64 of nonce and ciphertext,
+        under the case key with the case id as associated data): what a read
+        model may keep without opening it (``SEALED_EVENT_TEXT``)."""
+        return self._sealed
 
 
 class PendingKeys:

@@ -31,7 +31,7 @@ from typing import Any
 from domain.case import Case
 from domain.consultant import Consultant
 from domain.history import plain
-from domain.sealing import KeyScope
+from domain.sealing import KeyScope, Unopened
 from domain.status import CaseStatus, next_status
 from domain.values import Personal, Status
 from projections.audit_access_log import create_access_log
@@ -126,6 +126,9 @@ class AuditRecorder(Projection):
 
     tables = TABLES
     needs_personal_data = True
+    # Personal values are kept as their events sealed them (Unopened), so the
+    # runner decodes without opening them: a rebuild decrypts nothing.
+    keeps_values_sealed = True
 
     def __init__(self, version: int) -> None:
         super().__init__(version)
@@ -318,19 +321,24 @@ class AuditRecorder(Projection):
             kind = type(raw)
             if kind in _AS_THEY_ARE:
                 value = raw
+            elif kind is Unopened:  # kept as the event sealed it, never opened
+                value = self._sealing().keep(resource_id, raw)  # None: erased
             elif kind is Personal:
                 value = raw.get()
+                if value is not None:  # kept only sealed (None: erased since)
+                    value = self._sealing().seal(resource_id, value)
             else:
                 value = plain(raw)
             if isinstance(raw, Personal):
-                if value is not None:  # kept only sealed (None: erased since)
-                    value = self._sealing().seal(resource_id, value)
+                if kind is Unopened:
+                    present, erased = value is not None, value is None
+                else:
+                    present, erased = raw.value is not None, raw.erased
                 state.personal.add(key)
-                state.erased = state.erased or raw.erased
+                state.erased = state.erased or erased
                 # Listed whenever the event sets or clears it, never by comparing
                 # values: those may already be unreadable (erased).
-                changed = action == CREATE or key in values
-                changed = changed or raw.value is not None or raw.erased
+                changed = action == CREATE or key in values or present or erased
                 if changed:
                     personal.add(key)
             else:

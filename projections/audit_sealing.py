@@ -1,8 +1,10 @@
 """The audit trail's personal values kept sealed under their case's key, so that an
 erasure (the key destroyed) shreds every copy in its tables and their old rows.
 
-A personal value is stored as its JSON text sealed with domain.sealing's
-read-model sealing (AES-GCM under the case key). An entry's ``changes`` lists
+A personal value is kept exactly as its event sealed it (``sealed-event:``, the
+event's own AES-GCM ciphertext under the case key: never opened by the
+projection, so a rebuild decrypts and encrypts nothing), or, when it came
+opened, sealed with domain.sealing's read-model sealing. An entry's ``changes`` lists
 under ``"sealed"`` the fields whose old or new value is sealed; a case's state
 knows its personal fields. Readers open the values with the case's key
 (``open_changes``, ``open_state``) or leave them out (``withhold_changes``);
@@ -19,7 +21,14 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 
-from domain.sealing import KeyRing, KeyScope, TextSealer, is_sealed_text
+from domain.sealing import (
+    SEALED_EVENT_TEXT,
+    KeyRing,
+    KeyScope,
+    TextSealer,
+    Unopened,
+    is_sealed_text,
+)
 from projections.audit_entries import json_text
 
 # In an entry's changes: the fields whose values are sealed.
@@ -41,6 +50,13 @@ class Sealers:
                 None if key is None else TextSealer(key, UUID(case_id))
             )
         return self._sealers[case_id]
+
+    def keep(self, case_id: str, value: Unopened) -> str | None:
+        """A value still sealed as its event sealed it, kept so without being
+        opened; None when the case's key is gone (it reads as erased)."""
+        if self._sealer(case_id) is None:
+            return None
+        return SEALED_EVENT_TEXT + value.sealed
 
     def seal(self, case_id: str, value: Any) -> str | None:
         """``value`` (not None) sealed; None when the case's key is gone."""

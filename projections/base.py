@@ -45,6 +45,9 @@ class Projection(ABC):
     # Of those, the event types whose personal values it reads (empty: all);
     # the others' stay sealed, which is most of the decoding time saved.
     personal_data_events: ClassVar[tuple[type, ...]] = ()
+    # Whether it keeps the personal values as the events sealed them: decoded
+    # as ``domain.sealing.Unopened``, never opened by the runner.
+    keeps_values_sealed: ClassVar[bool] = False
     # Whether the base case of ``handle`` does work for every event (else only
     # the registered event types are decoded at all).
     handles_all_events: ClassVar[bool] = False

@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.sealing import KeyScope, LeftSealed
+from domain.sealing import KeyScope, LeftSealed, OpenedWhenRead
 from domain.service import CaseService
 from projections import state
 from projections.base import Projection
@@ -175,6 +175,7 @@ class ProjectionRunner:
         wanted = self._wanted_topics
         opened = self._opened_topics
         chosen = [n for n in notifications if wanted is None or n.topic in wanted]
+        keeps = self.projection.keeps_values_sealed
         events: list[Any] = []
         with KeyScope():  # the batch's keys read at once, forgotten after it
             if opened is None or opened:
@@ -190,7 +191,7 @@ class ProjectionRunner:
                     events.append(None)
                     continue
                 opening: AbstractContextManager[None] = (
-                    nullcontext()
+                    (OpenedWhenRead() if keeps else nullcontext())
                     if opened is None or n.topic in opened
                     else LeftSealed()
                 )
