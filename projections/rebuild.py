@@ -28,7 +28,6 @@ class RebuildReport:
     new_version: int
     position: int
     rows: int
-    checksum: str
     compared_with_old: bool
     seconds: float
 
@@ -132,15 +131,22 @@ def _report(
     compared: bool,
     started: float,
 ) -> RebuildReport:
+    # Counted, not checksummed: a checksum opens every sealed value (the audit
+    # trail's: half a rebuild's time), and only the comparison needs one.
+    projection = builder.projection
+    rows = 0
     with db.reading() as tx:
-        rows, digest = checksum(builder.projection.checksum_rows(tx))
+        for base in projection.tables:
+            (count,) = tx.fetchall(
+                "SELECT count(*) FROM {t}", t=projection.table(base)
+            )[0]
+            rows += int(count)
     return RebuildReport(
         name=builder.name,
         old_version=old,
         new_version=builder.version,
         position=builder.position,
         rows=rows,
-        checksum=digest,
         compared_with_old=compared,
         seconds=time.monotonic() - started,
     )
