@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from domain.values import Role
@@ -63,6 +64,27 @@ class WebUser:
     consultant_id: str | None = None
 
 
+class _HashOnceHasher(PasswordHasher):
+    """The server's argon2id hasher (same parameters), but a password it hashed
+    before is not hashed again: each PasswordStore opened hashes the same dummy
+    password, and at a few tenths of a second a hash that was a third of a
+    browser test's own time. Every user's own password is still hashed anew."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hashed: dict[str | bytes, str] = {}
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        if salt is not None:
+            return super().hash(password, salt=salt)
+        if password not in self._hashed:
+            self._hashed[password] = super().hash(password)
+        return self._hashed[password]
+
+
+_HASHER = _HashOnceHasher()
+
+
 def web_user(api: Api, role: Role, consultant_id: str | None = None) -> WebUser:
     """A new user of ``role`` with a password, on the api's server."""
     name = f"web-{role}-{secrets.token_hex(4)}"
@@ -74,7 +96,7 @@ def web_user(api: Api, role: Role, consultant_id: str | None = None) -> WebUser:
             role,
             consultant_id=None if consultant_id is None else _uuid(consultant_id),
         )
-        PasswordStore(db).set(user.id, password)
+        PasswordStore(db, hasher=_HASHER).set(user.id, password)
     finally:
         db.close()
     return WebUser(name, password, role, consultant_id)
