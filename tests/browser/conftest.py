@@ -8,11 +8,13 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -54,6 +56,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 @pytest.fixture(scope="module", params=STORES)
 def api(request: pytest.FixtureRequest) -> Api:
     return api_for(request)
+
+
+def read_at(api: Api, path: str, position: int, seconds: float = 120) -> httpx.Response:
+    """GET ``path`` (a read model's API route) once its read model has come as
+    far as ``position``: the server waits a few seconds for it and answers 503
+    while it is behind, so a loaded machine is asked again, up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = api.client("coordinator").get(path, params={"min_position": position})
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            assert answer.status_code == 200, answer.text
+            return answer
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import csv
 import io
 import subprocess
 import sys
-import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,13 @@ from playwright.sync_api import Page, expect
 
 from domain.values import Role
 from domain.zone import AMSTERDAM
-from tests.browser.conftest import assert_accessible, screenshot, sign_in, web_user
+from tests.browser.conftest import (
+    assert_accessible,
+    read_at,
+    screenshot,
+    sign_in,
+    web_user,
+)
 from tests.e2e.helpers import STORES, Api, api_for
 from tests.support import processes
 from web.labels import REGION
@@ -39,22 +44,14 @@ def api(request: pytest.FixtureRequest) -> Api:
         timeout=600,
     )
     # The read models catch up with the demo's events: the log's head from
-    # /readyz, then the dashboard read at that position (the server waits for
-    # its read model, answering 503 while it is behind).
+    # /readyz, then the dashboard read at that position.
     checks = found.client("admin").get("/readyz").json()["checks"]
     head = max(
         c["position"] + c["lag_events"]
         for name, c in checks.items()
         if name.startswith("projection:")
     )
-    deadline = time.monotonic() + 120
-    while True:
-        answer = found.client("coordinator").get(
-            "/api/v1/dashboard", params={"min_position": head}
-        )
-        if answer.status_code != 503 or time.monotonic() > deadline:
-            break
-    assert answer.status_code == 200, answer.text
+    answer = read_at(found, "/api/v1/dashboard", head)
     year = answer.json()
     assert (
         sum(w["registered"] or 0 for w in year["weeks"])
