@@ -8,12 +8,15 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from domain.values import Role
@@ -55,12 +58,45 @@ def api(request: pytest.FixtureRequest) -> Api:
     return api_for(request)
 
 
+def read_at(api: Api, path: str, position: int, seconds: float = 120) -> httpx.Response:
+    """GET ``path`` (a read model's API route) once its read model has come as
+    far as ``position``: the server waits a few seconds for it and answers 503
+    while it is behind, so a loaded machine is asked again, up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = api.client("coordinator").get(path, params={"min_position": position})
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            assert answer.status_code == 200, answer.text
+            return answer
+
+
 @dataclass(frozen=True)
 class WebUser:
     name: str
     password: str
     role: Role
     consultant_id: str | None = None
+
+
+class _HashOnceHasher(PasswordHasher):
+    """The server's argon2id hasher (same parameters), but a password it hashed
+    before is not hashed again: each PasswordStore opened hashes the same dummy
+    password, and at a few tenths of a second a hash that was a third of a
+    browser test's own time. Every user's own password is still hashed anew."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hashed: dict[str | bytes, str] = {}
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        if salt is not None:
+            return super().hash(password, salt=salt)
+        if password not in self._hashed:
+            self._hashed[password] = super().hash(password)
+        return self._hashed[password]
+
+
+_HASHER = _HashOnceHasher()
 
 
 def web_user(api: Api, role: Role, consultant_id: str | None = None) -> WebUser:
@@ -74,7 +110,7 @@ def web_user(api: Api, role: Role, consultant_id: str | None = None) -> WebUser:
             role,
             consultant_id=None if consultant_id is None else _uuid(consultant_id),
         )
-        PasswordStore(db).set(user.id, password)
+        PasswordStore(db, hasher=_HASHER).set(user.id, password)
     finally:
         db.close()
     return WebUser(name, password, role, consultant_id)

@@ -7,7 +7,7 @@ Netherlands from registration); percentiles interpolate linearly between ranks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -32,6 +32,7 @@ from domain.values import (
     Status,
     Step,
 )
+from dossier.bootstrap import build_read_database, build_service
 from projections.dashboard import DashboardProjection
 from projections.dashboard_tables import CASE_COLUMNS, count_keys
 from projections.dashboard_view import DashboardView
@@ -39,7 +40,9 @@ from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from storage.db import Database
 from tests.support.clock import FakeClock
+from tests.support.http_api import STORES
 from tests.support.samples import COORDINATOR, INTAKE, registration
+from tests.support.stores import drop_schema, store_settings
 from tests.support.together import all_at_once
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -373,14 +376,42 @@ class Year:
             return view.figures(tx, **options)
 
 
-@pytest.fixture
-def year(service: CaseService, read_db: Database, clock: FakeClock) -> Year:
+def scripted_year(service: CaseService, read_db: Database, clock: FakeClock) -> Year:
     script = Script(service, clock)
     school_year_2026_2027(script)
     script.run()
     clock.set(NOW)
     runner = ProjectionRunner(service, read_db, DashboardProjection)
     return Year(script, runner, read_db)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def year(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Year]:
+    """The school year on a store of its own, made once per store for the tests
+    that only read it (scripting it was most of each such test's time). A test
+    that changes the events, the clock or the read model's tables takes
+    ``own_year``."""
+    store: str = request.param
+    settings = store_settings(
+        store, tmp_path_factory.mktemp(f"year-{store}") / "var", request, "t"
+    )
+    clock = FakeClock()
+    service = build_service(settings, clock=clock)
+    read_db = build_read_database(settings)
+    try:
+        yield scripted_year(service, read_db, clock)
+    finally:
+        read_db.close()
+        service.factory.close()
+        drop_schema(settings)
+
+
+@pytest.fixture
+def own_year(service: CaseService, read_db: Database, clock: FakeClock) -> Year:
+    """The school year on the test's own store, for a test that changes it."""
+    return scripted_year(service, read_db, clock)
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:
@@ -780,17 +811,17 @@ def test_the_end_of_the_year_before_shows_its_queue(year: Year) -> None:
 
 
 def test_an_erased_case_still_counts(
-    year: Year, service: CaseService, clock: FakeClock
+    own_year: Year, service: CaseService, clock: FakeClock
 ) -> None:
     later = NOW + timedelta(hours=2)
-    before = year.figures(now=later)
+    before = own_year.figures(now=later)
 
     clock.set(NOW + timedelta(hours=1))
     service.erase_personal_data(
-        year.script.cases["B"], ErasureReason.RETENTION_EXPIRED, by=COORDINATOR
+        own_year.script.cases["B"], ErasureReason.RETENTION_EXPIRED, by=COORDINATOR
     )
 
-    assert year.figures(now=later) == before
+    assert own_year.figures(now=later) == before
     assert before["outcomes"]["back_at_school"] == 1  # B, erased now
 
 
@@ -798,11 +829,11 @@ def test_an_erased_case_still_counts(
 
 
 def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
-    year: Year, service: CaseService
+    own_year: Year, service: CaseService
 ) -> None:
-    year.runner.catch_up()
-    tables = DashboardView.of(year.runner.version)
-    with year.read_db.reading() as tx:
+    own_year.runner.catch_up()
+    tables = DashboardView.of(own_year.runner.version)
+    with own_year.read_db.reading() as tx:
         intervals = tx.fetchall(
             "SELECT case_id, status, valid_from, valid_to FROM {s}"
             " ORDER BY case_id, version",
@@ -819,7 +850,7 @@ def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
             assert earlier[3] == later[2]
         assert rows[-1][3] is None
         assert rows[-1][1] == current[case_id]
-    e = [r[1] for r in by_case[str(year.script.cases["E"])]]
+    e = [r[1] for r in by_case[str(own_year.script.cases["E"])]]
     assert e == [
         "registered",
         "awaiting_intake",
@@ -833,9 +864,9 @@ def test_status_intervals_tile_each_case_and_a_rebuild_gives_the_same_rows(
         "closed",
     ]
 
-    report = rebuild(service, year.read_db, DashboardProjection)
+    report = rebuild(service, own_year.read_db, DashboardProjection)
     assert report.compared_with_old
-    with year.read_db.reading() as tx:
+    with own_year.read_db.reading() as tx:
         counters = sum(
             len(tx.fetchall("SELECT * FROM {t}", t=table))
             for table in (
@@ -879,18 +910,18 @@ def drop_counters(read_db: Database, view: DashboardView) -> None:
 
 
 def test_the_counters_hold_what_the_case_rows_count_however_events_are_batched(
-    year: Year, service: CaseService
+    own_year: Year, service: CaseService
 ) -> None:
     one_by_one = ProjectionRunner(
-        service, year.read_db, DashboardProjection, version=7, batch_size=1
+        service, own_year.read_db, DashboardProjection, version=7, batch_size=1
     )
     one_by_one.catch_up()
-    held = counters(year.read_db, DashboardView.of(7))
+    held = counters(own_year.read_db, DashboardView.of(7))
 
-    year.runner.catch_up()
-    view = DashboardView.of(year.runner.version)
-    assert counters(year.read_db, view) == held
-    with year.read_db.reading() as tx:
+    own_year.runner.catch_up()
+    view = DashboardView.of(own_year.runner.version)
+    assert counters(own_year.read_db, view) == held
+    with own_year.read_db.reading() as tx:
         rows = tx.fetchall(f"SELECT {', '.join(CASE_COLUMNS)} FROM {{c}}", c=view.cases)
     expected = count_keys(dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows)
     weeks = held.pop("dashboard_week_counts")
@@ -900,27 +931,27 @@ def test_the_counters_hold_what_the_case_rows_count_however_events_are_batched(
     }
     # The week counters: what the intervals count, however batched.
     assert weeks
-    assert weeks == counters(year.read_db, view)["dashboard_week_counts"]
+    assert weeks == counters(own_year.read_db, view)["dashboard_week_counts"]
     # (Closings and reopenings took counters down to 0: none is left at 0.)
     assert all(row[-1] > 0 for rows in held.values() for row in rows)
 
 
 def test_a_version_built_before_the_counters_reads_without_then_gains_them(
-    year: Year, service: CaseService
+    own_year: Year, service: CaseService
 ) -> None:
-    year.runner.catch_up()
-    view = DashboardView.of(year.runner.version)
-    before = counters(year.read_db, view)
-    now = year.figures()
-    drop_counters(year.read_db, view)
+    own_year.runner.catch_up()
+    view = DashboardView.of(own_year.runner.version)
+    before = counters(own_year.read_db, view)
+    now = own_year.figures()
+    drop_counters(own_year.read_db, view)
     # Until a worker has made them, the figures now come from the intervals.
-    assert year.figures() == now
+    assert own_year.figures() == now
 
-    again = ProjectionRunner(service, year.read_db, DashboardProjection)
+    again = ProjectionRunner(service, own_year.read_db, DashboardProjection)
 
-    assert again.version == year.runner.version
-    assert counters(year.read_db, view) == before
-    assert year.figures() == now
+    assert again.version == own_year.runner.version
+    assert counters(own_year.read_db, view) == before
+    assert own_year.figures() == now
 
 
 def test_a_naive_moment_is_refused(year: Year) -> None:
@@ -931,21 +962,21 @@ def test_a_naive_moment_is_refused(year: Year) -> None:
 
 
 def test_two_workers_starting_at_once_fill_the_counters_once(
-    year: Year, service: CaseService
+    own_year: Year, service: CaseService
 ) -> None:
-    year.runner.catch_up()
-    view = DashboardView.of(year.runner.version)
-    before = counters(year.read_db, view)
-    drop_counters(year.read_db, view)
+    own_year.runner.catch_up()
+    view = DashboardView.of(own_year.runner.version)
+    before = counters(own_year.read_db, view)
+    drop_counters(own_year.read_db, view)
     _, failures = all_at_once(
-        lambda: ProjectionRunner(service, year.read_db, DashboardProjection), 2
+        lambda: ProjectionRunner(service, own_year.read_db, DashboardProjection), 2
     )
 
     assert failures == []
-    assert counters(year.read_db, view) == before
+    assert counters(own_year.read_db, view) == before
 
 
-# --- the year week by week --------------------------------------------------------
+# --- the own_year week by week --------------------------------------------------------
 
 
 def week(f: dict[str, Any], label: str) -> dict[str, Any]:
@@ -1048,23 +1079,23 @@ def test_referrals_are_counted_by_their_destination(year: Year) -> None:
 
 
 def test_a_version_built_before_the_destinations_says_so_until_rebuilt(
-    year: Year, service: CaseService
+    own_year: Year, service: CaseService
 ) -> None:
-    year.runner.catch_up()
-    view = DashboardView.of(year.runner.version)
-    with year.read_db.transaction() as tx:
+    own_year.runner.catch_up()
+    view = DashboardView.of(own_year.runner.version)
+    with own_year.read_db.transaction() as tx:
         tx.execute("ALTER TABLE {t} DROP COLUMN referred_to", t=view.cases)
         tx.execute("DROP TABLE {t}", t=view.counter_rules)
 
-    again = ProjectionRunner(service, year.read_db, DashboardProjection)
+    again = ProjectionRunner(service, own_year.read_db, DashboardProjection)
 
-    assert again.version == year.runner.version
-    partial = year.figures()
+    assert again.version == own_year.runner.version
+    partial = own_year.figures()
     assert partial["referrals_complete"] is False
     assert nonzero(partial["referrals"]) == {}
     assert partial["intake_outcomes"]["referred"] == 1
-    rebuild(service, year.read_db, DashboardProjection, compare=False)
-    year.runner = ProjectionRunner(service, year.read_db, DashboardProjection)
-    rebuilt = year.figures()
+    rebuild(service, own_year.read_db, DashboardProjection, compare=False)
+    own_year.runner = ProjectionRunner(service, own_year.read_db, DashboardProjection)
+    rebuilt = own_year.figures()
     assert rebuilt["referrals_complete"] is True
     assert nonzero(rebuilt["referrals"]) == {"geschillencommissie": 1}
