@@ -6,13 +6,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
 from dossier.settings import Settings
-from tests.support import scheduling
 from tests.support.stores import drop_schema, store_settings
 
 ADMIN_URL_VARIABLE = "DOSSIER_TEST_POSTGRES_URL"
@@ -23,12 +21,6 @@ HOW_TO_PROVIDE = (
     "$(ls /etc/postgresql) main start), or point {var} at a server where the "
     "user may create databases, e.g. {var}=postgresql://postgres@127.0.0.1:5432/postgres"
 )
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Modules with a costly module-scoped fixture run on one worker each
-    (tests/support/scheduling.py)."""
-    return scheduling.scheduler(config, log)
 
 
 def _admin_url() -> str:
