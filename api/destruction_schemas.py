@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from projections.destruction_lists import ListRow
+
 
 class Stamp(BaseModel):
     """Who did a step of the list, and when."""
@@ -75,24 +77,8 @@ class Certificate(BaseModel):
     cases: list[ListedCase]
 
 
-class ListSummary(BaseModel):
-    """One list as the lists' overview shows it (times in epoch seconds)."""
-
-    list_id: str
-    kind: str
-    state: str
-    rule_code: str
-    ended_before: str | None
-    proposed_at: float
-    proposed_by: str
-    listed: int
-    removed: int
-    erased: int
-    skipped: int
-    completed_at: float | None
-    version: int
-    position: int
-
-
 class ListSummaries(BaseModel):
-    items: list[ListSummary]
+    """The lists as the overview shows them: the read model's rows (times in
+    epoch seconds)."""
+
+    items: list[ListRow]

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 GENESIS = bytes(32)  # the "previous hash" of the log's first event
 HASH_BYTES = 32
+# The signed checkpoints' table, and how many events a backfill hashes per
+# transaction (each under the event table's lock), on either store.
+CHECKPOINT_TABLE = "chain_checkpoints"
+BACKFILL_BATCH = 5000
 _EVENT = b"dossier-event-v1\x00"
 _SNAPSHOT = b"dossier-snapshot-v1\x00"
 

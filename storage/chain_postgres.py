@@ -18,6 +18,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from storage.chain import (
+    BACKFILL_BATCH,
+    CHECKPOINT_TABLE,
     ChainError,
     EventRow,
     SnapshotRow,
@@ -30,9 +32,6 @@ from storage.checkpoints import Checkpoint
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
-
-CHECKPOINT_TABLE = "chain_checkpoints"
-BACKFILL_BATCH = 5000
 
 
 def add_columns(

@@ -18,6 +18,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTransaction
 
 from storage.chain import (
+    BACKFILL_BATCH,
+    CHECKPOINT_TABLE,
     ChainError,
     EventRow,
     SnapshotRow,
@@ -30,9 +32,6 @@ from storage.checkpoints import Checkpoint
 
 if TYPE_CHECKING:
     from eventsourcing.sqlite import SQLiteDatastore
-
-CHECKPOINT_TABLE = "chain_checkpoints"
-BACKFILL_BATCH = 5000
 
 
 class ImmediateTransaction(SQLiteTransaction):

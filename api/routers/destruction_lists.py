@@ -43,7 +43,7 @@ def list_lists(
     view, _ = serving_view(container, DestructionListsProjection, min_position)
     with container.db.reading() as tx:
         rows = view.recent(tx, limit=limit, kind=kind)
-    return ListSummaries.model_validate({"items": [row.__dict__ for row in rows]})
+    return ListSummaries(items=list(rows))
 
 
 @router.post(
