@@ -1,9 +1,10 @@
-"""The hash chain on PostgreSQL: the columns, the chained insert and COPY inside
-the library's table lock, the walk's reads, the backfill, the checkpoints table.
+"""The hash chain on PostgreSQL: the columns, the chained COPY inside the
+library's table lock, the walk's reads, the backfill, the checkpoints table
+(a single save's chained insert is a server-side function: append_postgres.py).
 
 Positions are drawn from the events' own sequence inside the table lock (one
 statement that also reads the last row's chain hash), so each new row's link
-is computed before it is written and the insert stays one statement.
+is computed before it is written and the COPY stays one statement.
 """
 
 from __future__ import annotations
@@ -90,13 +91,6 @@ class PostgresChain:
             " SELECT notification_id, chain_hash FROM {}"
             " ORDER BY notification_id DESC LIMIT 1) AS h ON true"
         ).format(qualified, table)
-        self.chained_insert_statement: Composed = SQL(
-            "INSERT INTO {} (originator_id, originator_version, topic, state,"
-            " notification_id, event_digest, chain_hash)"
-            " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[],"
-            " %s::bytea[], %s::bigint[], %s::bytea[], %s::bytea[])"
-            " RETURNING notification_id"
-        ).format(table)
         self.chained_copy_statement: Composed = SQL(
             "COPY {} (originator_id, originator_version, topic, state,"
             " notification_id, event_digest, chain_hash) FROM STDIN (FORMAT BINARY)"
@@ -152,16 +146,6 @@ class PostgresChain:
             (e.originator_id, e.originator_version, e.topic, e.state, i, d, h)
             for e, i, d, h in zip(stored_events, ids, digests, hashes, strict=True)
         ]
-
-    def _insert_chained(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        digests: Sequence[bytes],
-    ) -> None:
-        rows = self._chained_rows(curs, stored_events, digests)
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        curs.execute(self.chained_insert_statement, columns, prepare=True)
 
     def _copy_chained(
         self,
