@@ -67,6 +67,9 @@ class DossierApplication(Application[UUID]):
         self._keyring: KeyRing | None = None
         # Held by CaseService.register: one registration at a time per process.
         self._registering = threading.RLock()
+        # The year's reference counter as this process last saved it (under
+        # ``_registering``); dropped whenever a registration fails.
+        self._counters: dict[int, Any] = {}
         self._listeners: list[Callable[[int], None]] = []
         self._infrastructure = infrastructure
         super().__init__(env)

@@ -97,7 +97,23 @@ class CaseService(RecordsCommands):
     def _register_once(
         self, registration: Registration, by: Actor, now: datetime, case_id: UUID
     ) -> Result:
-        counter = self._reference_counter(local_date(now).year, now)
+        year = local_date(now).year
+        # The counter this process saved last needs no reading back; when another
+        # process issued a number since, the save meets its version and fails
+        # (ConcurrentUpdate), and the next attempt reads the counter afresh.
+        counter = self._counters.pop(year, None) or self._reference_counter(year, now)
+        result = self._register_with(counter, registration, by, now, case_id)
+        self._counters[year] = counter
+        return result
+
+    def _register_with(
+        self,
+        counter: ReferenceCounter,
+        registration: Registration,
+        by: Actor,
+        now: datetime,
+        case_id: UUID,
+    ) -> Result:
         reference = counter.issue(now)
         case = Case.register(
             case_id=case_id,

@@ -82,7 +82,7 @@ class SignInRequired(Exception):
     """A page for signed-in users only was asked for without a live session."""
 
 
-def site(request: Request) -> Site:
+async def site(request: Request) -> Site:
     found: Site = request.app.state.site
     return found
 
@@ -141,7 +141,7 @@ def visitor(request: Request, here: SiteDep) -> Visitor:
 VisitorDep = Annotated[Visitor, Depends(visitor)]
 
 
-def signed_in(person: VisitorDep) -> Visitor:
+async def signed_in(person: VisitorDep) -> Visitor:
     if person.user is None:
         raise SignInRequired
     return person
@@ -186,7 +186,7 @@ def page(
             person.form_token,
             httponly=True,
             samesite="strict",
-            secure=secure(request, site(request)),
+            secure=secure(request, request.app.state.site),
             path="/",
         )
     return response

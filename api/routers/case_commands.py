@@ -72,7 +72,7 @@ class CommandGiver:
         )
 
 
-def command_giver(
+async def command_giver(
     request: Request,
     response: Response,
     container: ContainerDep,

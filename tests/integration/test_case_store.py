@@ -281,6 +281,24 @@ def test_concurrent_registrations_never_share_a_reference(
         assert service.find_case_id(ref) == case_id
 
 
+def test_a_replica_draws_the_next_reference_after_another_replica_drew_one(
+    service: CaseService, settings: Settings, clock: FakeClock
+) -> None:
+    # Each process keeps the counter it saved last; a number another process
+    # drew since must not be issued twice.
+    other = build_service(settings, clock=clock)
+    try:
+        first = service.register(registration(), by=INTAKE).case.reference
+        second = other.register(registration(), by=INTAKE).case.reference
+        third = service.register(registration(), by=INTAKE).case.reference
+        fourth = service.register(registration(), by=INTAKE).case.reference
+    finally:
+        other.close()
+
+    numbers = [int(r.rsplit("-", 1)[1]) for r in (first, second, third, fourth)]
+    assert numbers == [numbers[0] + i for i in range(4)]
+
+
 def test_reference_numbers_count_up_within_a_year(service: CaseService) -> None:
     refs = [service.register(registration(), by=INTAKE).case.reference for _ in "abc"]
     numbers = [int(r.rsplit("-", 1)[1]) for r in refs]
