@@ -61,6 +61,8 @@ CASE_EVENTS = (Case.Event, Case.Registered)
 class CaseListProjection(Projection):
     """Maintains ``case_list_v<N>``; pupil names only until erased."""
 
+    # Read right after a command (read-your-writes, the lag figure): no pause.
+    batch_interval_seconds = 0.0
     name = "case_list"
     # case_list_names: the pupil names' blind index (domain.search), one row
     # per word; pupil_name itself is kept sealed under the case's key.

@@ -102,6 +102,7 @@ class ProjectionRunner:
             }
         self._caught_up_at = time.monotonic()
         self._progress = threading.Condition()
+        self._hurry = threading.Event()
 
     @property
     def name(self) -> str:
@@ -237,11 +238,20 @@ class ProjectionRunner:
         *,
         poll_seconds: float = 1.0,
     ) -> None:
-        """Process as events arrive until ``stop`` is set. The batch in hand always
+        """Process as events arrive until ``stop`` is set, batches at least the
+        projection's ``batch_interval_seconds`` apart. The batch in hand always
         finishes. ``wakeup`` is set by whoever learns of new events (NOTIFY, an
         in-process save); the timeout makes a lost wake-up cost a second, never
         a stall."""
+        interval = self.projection_class.batch_interval_seconds
+        last_batch = float("-inf")
         while not stop.is_set():
+            if interval:
+                pause = last_batch + interval - time.monotonic()
+                if pause > 0:
+                    self._hurry.wait(pause)
+                self._hurry.clear()
+            began = time.monotonic()
             try:
                 n = self.process_batch()
             except PositionMoved:
@@ -249,7 +259,12 @@ class ProjectionRunner:
             except VersionRetired:
                 self.follow_serving_version()
                 continue
-            if n == 0:
+            if n:
+                last_batch = began
+            # A short batch reached the head as it was read: wait for the next
+            # wake-up instead of asking again (one query per runner per save
+            # saved). A save committed meanwhile has set ``wakeup`` already.
+            if n < self.batch_size:
                 wakeup.wait(timeout=poll_seconds)
                 wakeup.clear()
 
@@ -273,6 +288,7 @@ class ProjectionRunner:
         deadline = time.monotonic() + timeout
         with self._progress:
             while self.position < position:
+                self._hurry.set()  # no pause between batches while we wait
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False

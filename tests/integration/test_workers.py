@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from typing import ClassVar
 
 from domain.service import CaseService
 from dossier.settings import Settings
@@ -13,7 +14,7 @@ from projections.case_list import CaseListProjection
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from projections.state import positions
-from storage.db import Database
+from storage.db import Database, Tx
 from tests.integration.test_projection_runner import all_positions, probe_positions
 from tests.support import processes
 from tests.support.probe import ProbeProjection
@@ -85,6 +86,60 @@ def test_in_process_host_is_woken_by_saves_and_serves_read_your_writes(
         assert host.wait_for(position, timeout=10)
         assert time.monotonic() - started < 10
         assert host.lags()[0].events == 0
+    finally:
+        host.stop()
+
+
+class PausingProbe(ProbeProjection):
+    """The probe with a long pause between batches, counting its batches."""
+
+    batch_interval_seconds = 5.0
+    batches: ClassVar[list[int]] = []
+
+    def begin_batch(self, tx: Tx) -> None:
+        type(self).batches.append(1)
+        super().begin_batch(tx)
+
+
+def test_saves_that_keep_coming_reach_a_pausing_read_model_in_few_batches_exactly_once(
+    service: CaseService, read_db: Database
+) -> None:
+    PausingProbe.batches.clear()
+    host = ProjectionHost(service, read_db, [PausingProbe], poll_seconds=30)
+    host.start()
+    try:
+        saves = 10
+        for _ in range(saves):
+            head = service.register(registration(), by=INTAKE).log_position
+            time.sleep(0.05)  # time enough to take each save on its own
+        deadline = time.monotonic() + 60
+        while tracked_position(read_db, PausingProbe.name) < head:
+            assert time.monotonic() < deadline, "the probe never reached the head"
+            time.sleep(0.05)
+    finally:
+        host.stop()
+
+    assert probe_positions(read_db, 1) == all_positions(service)
+    # One transaction for whatever arrived during each pause (the first save at
+    # once, the others after the pause), not one per save.
+    assert len(PausingProbe.batches) <= 3
+
+
+def test_waiting_for_a_position_cuts_a_read_models_pause_short(
+    service: CaseService, read_db: Database
+) -> None:
+    class LongPause(ProbeProjection):
+        batch_interval_seconds = 600.0
+
+    host = ProjectionHost(service, read_db, [LongPause], poll_seconds=30)
+    host.start()
+    try:
+        first = service.register(registration(), by=INTAKE).log_position
+        assert host.wait_for(first, timeout=20)
+        second = service.register(registration(), by=INTAKE).log_position
+        # Within the 600 s pause after the first batch: only the waiter's
+        # hurry can bring the second save in now.
+        assert host.wait_for(second, timeout=20)
     finally:
         host.stop()
 
