@@ -228,6 +228,19 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
         )
 
 
+def postmaster_pid(corpus: Corpus) -> int | None:
+    """PostgreSQL's postmaster, when it runs on this machine (the parent of a
+    backend of ours); None when the server is elsewhere or out of sight."""
+    try:
+        with corpus.connect() as conn:
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+            assert row is not None
+            text = Path(f"/proc/{row[0]}/stat").read_text()
+    except (psycopg.Error, OSError):
+        return None
+    return int(text[text.rindex(")") + 2 :].split()[1])
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU of a process and its descendants (from /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -271,7 +284,7 @@ def token_for(env: dict[str, str], name: str, role: str) -> str:
     """A fresh token for a bench user, adding the user the first time."""
     dossier = str(BIN / "dossier")
     done = subprocess.run(
-        [dossier, "users", "add", name, "--role", role],
+        [dossier, "users", "add", name, "--role", role, "--no-password"],
         env=env,
         capture_output=True,
         text=True,
@@ -422,7 +435,13 @@ def run_phase(
     sampler = DatabaseSampler(corpus, 0.01)
     sampler.start()
     head_before = log_head(corpus)
-    cpu_before = {k: cpu_seconds(p.pid) for k, p in procs.items()}
+    # Our processes, and PostgreSQL's (the postmaster and its backends: on a
+    # quiet machine, the database work these requests cause).
+    watched = {k: p.pid for k, p in procs.items()}
+    postmaster = postmaster_pid(corpus)
+    if postmaster is not None:
+        watched["postgres"] = postmaster
+    cpu_before = {k: cpu_seconds(pid) for k, pid in watched.items()}
     ticks_before = _cpu_ticks()
     load_before = os.getloadavg()
     spies = start_profilers(procs["server"].pid, workdir, args) if profile else {}
@@ -433,7 +452,7 @@ def run_phase(
         check=False,
     )
     wall = time.monotonic() - began
-    cpu_after = {k: cpu_seconds(p.pid) for k, p in procs.items()}
+    cpu_after = {k: cpu_seconds(pid) for k, pid in watched.items()}
     ticks_after = _cpu_ticks()
     if done.returncode != 0:
         poller.stopping.set()
@@ -459,13 +478,13 @@ def run_phase(
         f"{k}_cpu_percent_of_one_core": round(
             100 * (cpu_after[k] - cpu_before[k]) / wall, 1
         )
-        for k in procs
+        for k in watched
     }
     cpu["loadgen_cpu_percent_of_one_core"] = result["loadgen_cpu_percent_of_one_core"]
     kinds = kind_rows(result)
     # CPU per request, taking the measured rate as that of the whole run
     per_second = kinds["all"]["per_second"] if "all" in kinds else 0.0
-    for k in procs:
+    for k in watched:
         used = cpu_after[k] - cpu_before[k]
         cpu[f"{k}_cpu_ms_per_request"] = (
             round(1000 * used / (per_second * wall), 2) if per_second else None

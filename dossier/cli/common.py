@@ -49,6 +49,9 @@ class OneLineErrors(TyperGroup):
         except Exception as error:
             # Duck-typed: the click exceptions typer raises may be its own copy.
             exit_code = getattr(error, "exit_code", None)
+            if type(error).__name__ == "Abort":  # Ctrl-C or end of input at a prompt
+                err.print("error: aborted")
+                sys.exit(1)
             if not hasattr(error, "format_message") or not isinstance(exit_code, int):
                 raise
             message = " ".join(str(error.format_message()).split())

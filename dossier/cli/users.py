@@ -72,6 +72,8 @@ def read_password(from_stdin: bool) -> str:
     """A password that meets the rules, from stdin or asked twice (hidden)."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():
+        fail("no terminal to ask for a password: use --password-stdin or --no-password")
     else:
         password = typer.prompt(
             "Password for the web pages", hide_input=True, confirmation_prompt=True

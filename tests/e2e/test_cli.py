@@ -206,3 +206,16 @@ def test_a_consultant_user_for_an_unknown_consultant_is_refused(store: Path) -> 
 
     assert f"no consultant {unknown}" in assert_one_line_error(result)
     assert "ghost" not in run(store, "users", "list").stdout
+
+
+def test_adding_a_user_without_a_terminal_or_password_option_is_one_line_and_exit_1(
+    tmp_path: Path,
+) -> None:
+    # A script that forgot --password-stdin or --no-password: no prompt to
+    # answer, so no traceback and no user.
+    result = run(tmp_path, "users", "add", "scripted", "--role", "intake")
+
+    message = assert_one_line_error(result)
+    assert "--password-stdin" in message
+    listed = run(tmp_path, "users", "list")
+    assert "scripted" not in listed.stdout
