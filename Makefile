@@ -58,22 +58,10 @@ lint: venv ## ruff check, ruff format --check, mypy, import-linter contracts
 	fi
 
 # Files whose name starts with an underscore are helpers, not benchmarks.
-bench: venv ## run every bench/*.py script with the venv's python
-	@shopt -s nullglob; \
-	scripts=(); \
-	for script in bench/*.py; do \
-		[[ $$(basename "$$script") == _* ]] || scripts+=("$$script"); \
-	done; \
-	if (( $${#scripts[@]} == 0 )); then \
-		echo "no benchmarks in bench/ yet: nothing to run"; exit 0; \
-	fi; \
-	started=$$(date -u +%Y-%m-%dT%H:%M:%S); failed=(); \
-	for script in "$${scripts[@]}"; do \
-		echo "--- $$script"; \
-		$(BIN)/python "$$script" || failed+=("$$script"); \
-	done; \
-	$(BIN)/python bench/_summary.py --since "$$started"; \
-	if (( $${#failed[@]} )); then printf 'bench failed: %s\n' "$${failed[@]}"; exit 1; fi
+# `make bench QUICK=1` runs them on a 20,000-case corpus instead of one million.
+QUICK ?=
+bench: venv ## every bench/*.py: the plan and its duration first, progress, then the summary
+	$(BIN)/python bench/_run.py $(if $(QUICK),--quick)
 
 lock: ## regenerate requirements.lock (runtime + dev, Python 3.11, Linux x86_64, with hashes)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

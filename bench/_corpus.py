@@ -86,6 +86,15 @@ def ensure_corpus(cases: int | None = None, *, pool_size: int = 5) -> Corpus:
     return Corpus(url, schema, cases, found, settings)
 
 
+def corpus_ready(cases: int) -> bool:
+    """Whether the corpus of ``cases`` cases is built (False when the database
+    is missing or unreachable: the build will say why)."""
+    try:
+        return _marker(database_url(), f"corpus_{cases}") is not None
+    except psycopg.Error:
+        return False
+
+
 def _marker(url: str, schema: str) -> int | None:
     """The corpus's event count when its build completed, else None."""
     with psycopg.connect(url, autocommit=True) as conn:
