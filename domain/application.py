@@ -29,7 +29,8 @@ from eventsourcing.utils import Environment, EnvType
 from domain.calendar import WorkingDayCalendar
 from domain.clock import Clock
 from domain.errors import ConcurrentUpdate
-from domain.sealing import KeyRing, SealedPersonal, SealingMapper
+from domain.sealing import KeyRing, SealedPersonal
+from domain.sealing_mapper import SealingMapper
 from domain.transcodings import register_domain_transcodings
 
 _save_records: ContextVar[dict[str, Any]] = ContextVar("save_records", default={})  # noqa: B039
@@ -40,8 +41,9 @@ def sealing_mapper(keyring: Callable[[], KeyRing]) -> SealingMapper:
     personal values sealed under their case's key from ``keyring``."""
     transcoder = JSONTranscoder()
     register_domain_transcodings(transcoder)
-    transcoder.register(SealedPersonal(keyring))
-    return SealingMapper(transcoder=transcoder)
+    personal = SealedPersonal(keyring)
+    transcoder.register(personal)
+    return SealingMapper(transcoder, personal)
 
 
 class DossierApplication(Application[UUID]):

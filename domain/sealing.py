@@ -15,14 +15,14 @@ import base64
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoding
+from eventsourcing.persistence import Transcoding
 
 from domain.values import ERASED, Personal
 
@@ -183,6 +183,25 @@ class LeftSealed:
 _deferring: ContextVar[bool] = ContextVar("opening_deferred", default=False)
 
 
+class SealedBatch:
+    """The personal values of one snapshot, sealed together as one value
+    (domain.sealing_mapper): while one is current, ``SealedPersonal`` writes
+    each value's place in it instead of a ciphertext of its own, and reads the
+    value back from it. ``values`` None: the batch could not be opened (the
+    case's key is gone: every value reads as erased)."""
+
+    def __init__(self, values: list[Any] | None = None) -> None:
+        self.values = values
+
+    def add(self, value: Any) -> int:
+        assert self.values is not None
+        self.values.append(value)
+        return len(self.values) - 1
+
+
+_batch: ContextVar[SealedBatch | None] = ContextVar("sealed_batch", default=None)
+
+
 class OpenedWhenRead:
     """Decode leaving each personal value sealed (``Unopened``) until it is read:
     for a page that shows a few of a long case's thousands of values. Read them
@@ -269,6 +288,10 @@ class SealedPersonal(Transcoding):
     def __init__(self, keyring: Callable[[], KeyRing]) -> None:
         self._keyring = keyring
 
+    def key(self, case_id: UUID) -> bytes | None:
+        """The case's key (one being registered included); None when erased."""
+        return self._key(case_id)
+
     def _key(self, case_id: UUID) -> bytes | None:
         pending = _pending_keys.get()
         if pending and case_id in pending:
@@ -280,6 +303,9 @@ class SealedPersonal(Transcoding):
             return {"erased": True}
         if obj.value is None:
             return {"none": True}
+        batch = _batch.get()
+        if batch is not None:
+            return {"at": batch.add(obj.value)}
         case_id = _current_case.get()
         if case_id is None:
             raise KeyMissing("personal data outside an aggregate's event")
@@ -294,6 +320,13 @@ class SealedPersonal(Transcoding):
     def decode(self, data: dict[str, Any]) -> Personal:
         if data.get("none"):
             return Personal(None)
+        if "at" in data:  # a value of the snapshot's sealed batch
+            if not _opening.get():
+                return Personal(None)
+            batch = _batch.get()
+            if batch is None or batch.values is None:
+                return ERASED
+            return Personal(batch.values[data["at"]])
         if "sealed" not in data:
             return ERASED
         if not _opening.get():
@@ -331,24 +364,22 @@ class SealedPersonal(Transcoding):
         return cipher
 
 
-class SealingMapper(Mapper[UUID]):
-    """The library's mapper, telling the sealing transcoding whose event it maps."""
+@contextmanager
+def mapping(case_id: UUID, batch: SealedBatch | None = None) -> Iterator[None]:
+    """While a mapper (de)serialises one stored event or snapshot of ``case_id``:
+    the key its values are sealed under, one cipher for the whole event, and
+    the snapshot's sealed batch, if any."""
+    case = _current_case.set(case_id)
+    ciphers = _ciphers.set({})
+    batched = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(batched)
+        _ciphers.reset(ciphers)
+        _current_case.reset(case)
 
-    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        token = _current_case.set(domain_event.originator_id)
-        try:
-            return super().to_stored_event(domain_event)
-        finally:
-            _current_case.reset(token)
 
-    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        originator_id = stored_event.originator_id
-        if isinstance(originator_id, str):
-            originator_id = UUID(originator_id)
-        token = _current_case.set(originator_id)
-        ciphers = _ciphers.set({})
-        try:
-            return super().to_domain_event(stored_event)
-        finally:
-            _ciphers.reset(ciphers)
-            _current_case.reset(token)
+def opening() -> bool:
+    """False inside ``LeftSealed``: no personal value is to be opened."""
+    return _opening.get()

@@ -9,7 +9,8 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.case import Case
-from domain.sealing import KeyRing, SealedPersonal, SealingMapper
+from domain.sealing import KeyRing, SealedPersonal
+from domain.sealing_mapper import SealingMapper
 from domain.transcodings import register_domain_transcodings
 
 
@@ -26,8 +27,9 @@ class NoKeys(KeyRing):
 def mapper() -> SealingMapper:
     transcoder = JSONTranscoder()
     register_domain_transcodings(transcoder)
-    transcoder.register(SealedPersonal(NoKeys))
-    return SealingMapper(transcoder=transcoder)
+    personal = SealedPersonal(NoKeys)
+    transcoder.register(personal)
+    return SealingMapper(transcoder, personal)
 
 
 def test_a_version_1_registration_loads_with_the_field_version_2_added() -> None:
