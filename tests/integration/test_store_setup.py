@@ -2,6 +2,10 @@
 `dossier worker` joining, a CLI command), as tests/e2e/test_scaling.py found
 them failing:
 
+- on a new store, servers starting together create each table once (two
+  CREATE TABLE IF NOT EXISTS at once both insert the table's row type, and one
+  fails: "duplicate key value violates unique constraint
+  pg_type_typname_nsp_index", and that server exits);
 - on a store in use, setting up the event store's tables waits for no lock that
   running writers hold. It runs in one transaction that holds a share lock on
   the event table from its CREATE INDEX IF NOT EXISTS; a registration holds the
@@ -14,21 +18,54 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from dossier.bootstrap import build_service
+from dossier.bootstrap import build_read_database, build_service
 from dossier.settings import Settings
 from storage.keyrings import KEY_TABLE
+from storage.passwords import PasswordStore
+from storage.sign_in_throttle import SignInThrottle
+from storage.users import UserStore
+from storage.web_sessions import SessionStore
 from tests.support.stores import drop_schema, store_settings
+from tests.support.together import all_at_once
 
 pytestmark = pytest.mark.postgres
 
 # A bound for a start that is blocked, never a target.
 START_SECONDS = 30
+SERVERS = 4
+ROUNDS = 5  # the race is lost now and then: a new store each round
+
+
+def server_tables(settings: Settings) -> None:
+    """What `dossier serve` sets up beside the event store, with a database
+    connection of its own (as another process has)."""
+    db = build_read_database(settings)
+    try:
+        UserStore(db)
+        PasswordStore(db)
+        SessionStore(db, idle_seconds=60)
+        SignInThrottle(db)
+    finally:
+        db.close()
+
+
+def test_servers_starting_together_on_a_new_store_create_their_tables_once(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    for n in range(ROUNDS):
+        settings = store_settings("postgres", tmp_path / f"{n}", request, "setup")
+        try:
+            _, failures = all_at_once(partial(server_tables, settings), SERVERS)
+        finally:
+            drop_schema(settings)
+        assert failures == [], f"round {n}: {failures}"
 
 
 @pytest.fixture
