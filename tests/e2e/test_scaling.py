@@ -1,9 +1,10 @@
 """Dossier on several processes (docs/scaling.md): three `dossier serve` and two
 `python -m dossier.worker` on one PostgreSQL schema, eight clients sending
-commands round-robin to the three, one worker killed midway. Every acknowledged
-command is in its case's history with the version and log position its answer
-gave, and every read model holds each event exactly once: as a replay of the
-log says, and equal to a fresh rebuild, row for row."""
+commands round-robin to the three (a tenth of them twice, to two servers, with
+one Idempotency-Key), one worker killed midway. Every acknowledged command is in
+its case's history once, with the version and log position its answer gave, and
+every read model holds each event exactly once: as a replay of the log says, and
+equal to a fresh rebuild, row for row."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ CATCH_UP_SECONDS = 60.0
 # A command answered 503 (or not at all) is sent again with the same
 # Idempotency-Key, to the next server, this many times.
 RETRIES = 3
+# The share of commands sent a second time, unprompted, with the same key.
+SENT_TWICE = 0.1
 LOG_TAIL_LINES = 40
 
 ENDED = {"closed", "withdrawn", "not_admissible", "referred"}
@@ -238,6 +241,7 @@ class Tally:
     acks: list[Ack] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     retried: int = 0
+    sent_twice: int = 0
     unanswered: int = 0
     unknown_registrations: int = 0
     uncertain_cases: set[str] = field(default_factory=set)
@@ -287,14 +291,33 @@ class Client:
         token: str,
         version: int | None = None,
     ) -> httpx.Response | None:
-        """POST a command to the next server; on 503 or no answer the same command
-        (same Idempotency-Key) to the next one again. None: given up unanswered."""
+        """POST a command with an Idempotency-Key of its own (and If-Match when
+        ``version`` is given). Now and then, as a client whose answer got lost
+        would, the same request again to the next server: it must get the first
+        answer back, recorded once."""
         headers = {
             "Authorization": f"Bearer {token}",
             "Idempotency-Key": str(uuid.uuid4()),
         }
         if version is not None:
             headers["If-Match"] = f'"{version}"'
+        first = self.post(path, body, headers)
+        if first is not None and first.is_success and self.rng.random() < SENT_TWICE:
+            again = self.post(path, body, headers)
+            with self.tally.lock:
+                self.tally.sent_twice += 1
+                if again is None or not replays(first, again):
+                    answer = "none" if again is None else again.text[:300]
+                    self.tally.unexpected.append(
+                        f"{path} sent twice: {first.text[:300]}, then {answer}"
+                    )
+        return first
+
+    def post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response | None:
+        """POST to the next server; on 503 or no answer the same request (the same
+        Idempotency-Key) to the next one again. None: given up unanswered."""
         for attempt in range(RETRIES + 1):
             if attempt:
                 with self.tally.lock:
@@ -435,6 +458,16 @@ class Client:
                 self.tally.unexpected.append(
                     f"{command}: {response.status_code} {response.text[:300]}"
                 )
+
+
+def replays(first: httpx.Response, again: httpx.Response) -> bool:
+    """Whether ``again`` is the first answer given back (Idempotency-Key)."""
+    keep = ("id", "version", "log_position", "status")
+    return (
+        again.status_code == first.status_code
+        and again.headers.get("Idempotent-Replayed") == "true"
+        and {k: again.json()[k] for k in keep} == {k: first.json()[k] for k in keep}
+    )
 
 
 def today_iso() -> str:
@@ -684,7 +717,8 @@ def check_under_load(
     assert set(tally.statuses) <= {200, 201, 409, 412, 503}, tally.statuses
     print(
         f"{len(tally.acks)} commands acknowledged in {LOAD_SECONDS:.0f} s,"
-        f" answers {dict(tally.statuses)}, {tally.retried} sent again,"
+        f" answers {dict(tally.statuses)}, {tally.sent_twice} sent twice,"
+        f" {tally.retried} sent again after a 503 or no answer,"
         f" {tally.unanswered} given up, log head {head}"
     )
 
