@@ -673,6 +673,8 @@ def test_three_servers_two_workers_one_killed_keep_every_command_apply_events_on
 def check_under_load(
     deployment: Deployment, service: CaseService, db: Database
 ) -> None:
+    """The load with a worker killed midway, then every check of the module's
+    docstring; ``service`` and ``db`` read the store directly."""
     servers = deployment.servers
     consultants = make_consultants(servers[0], CONSULTANTS_COUNT)
     tally = Tally()
