@@ -55,11 +55,7 @@ def create_access_log(tx: Tx, db: Database) -> None:
         if db.dialect == "postgres"
         else "seq INTEGER PRIMARY KEY AUTOINCREMENT"
     )
-    if db.dialect == "postgres":  # one process at a time creates or alters it
-        tx.fetchone(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            (f"dossier:create:{ACCESS_LOG_TABLE}",),
-        )
+    tx.lock_for_creating(ACCESS_LOG_TABLE)  # one process at a time
     tx.execute(
         "CREATE TABLE IF NOT EXISTS {t} (" + seq + ","
         " entry_id TEXT NOT NULL UNIQUE, case_id TEXT,"

@@ -24,15 +24,10 @@ STATE_TABLE = "projection_state"
 
 
 def create_state_table(db: Database) -> None:
-    """Create the table if it is not there (idempotent). Two processes that
-    create it at once on PostgreSQL would both insert its type ("duplicate key
-    ... pg_type_typname_nsp_index"): one at a time, under an advisory lock."""
+    """Create the table if it is not there (idempotent; one process at a time:
+    ``Tx.lock_for_creating``)."""
     with db.transaction() as tx:
-        if isinstance(tx, PostgresTx):
-            tx.fetchone(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                (f"dossier:create:{STATE_TABLE}",),
-            )
+        tx.lock_for_creating(STATE_TABLE)
         tx.execute(
             "CREATE TABLE IF NOT EXISTS {t} ("
             "name TEXT NOT NULL, version INTEGER NOT NULL, position BIGINT NOT NULL,"

@@ -36,11 +36,16 @@ if TYPE_CHECKING:
 
 
 def add_columns(
-    curs: Cursor[DictRow], schema: str, table: str, columns: Sequence[str]
+    curs: Cursor[DictRow],
+    schema: str,
+    table: str,
+    columns: Sequence[str],
+    kind: str = "bytea",
 ) -> None:
-    """Add the missing bytea ``columns`` (a store from before the chain). Only
-    when missing: an ALTER takes the table's strongest lock even when it
-    changes nothing, and would wait behind every reader."""
+    """Add the missing ``columns`` of type ``kind`` (a store from before them:
+    the chain's, the key table's epoch). Only when missing: an ALTER takes the
+    table's strongest lock even when it changes nothing, and would wait behind
+    every reader and writer of it."""
     qualified = Identifier(schema, table).as_string(curs)
     curs.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
@@ -51,7 +56,7 @@ def add_columns(
     for column in columns:
         if column not in present:
             curs.execute(
-                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} bytea").format(
+                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} " + kind).format(
                     Identifier(schema, table), Identifier(column)
                 )
             )

@@ -47,6 +47,13 @@ class Tx(ABC):
         self, statement: str, rows: Sequence[Params], **names: str
     ) -> None: ...
 
+    def lock_for_creating(self, table: str) -> None:
+        """Until this transaction ends, no other process creates or alters
+        ``table``: two CREATE TABLE IF NOT EXISTS at once on PostgreSQL both
+        insert the table's row type, and one fails ("duplicate key value
+        violates unique constraint pg_type_typname_nsp_index"), as when several
+        servers start on a new store. (SQLite serialises schema changes.)"""
+
 
 class Database(ABC):
     """Where read models are kept; ``dialect`` is "postgres" or "sqlite"."""
@@ -103,6 +110,11 @@ class PostgresTx(Tx):
         if rows:
             with self.conn.cursor() as cursor:
                 cursor.executemany(self.render(statement, names), rows)
+
+    def lock_for_creating(self, table: str) -> None:
+        self.fetchone(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dossier:create:{table}",)
+        )
 
 
 POOL_WAIT_SECONDS = 5.0

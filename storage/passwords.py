@@ -36,6 +36,7 @@ class PasswordStore:
         self.hasher = hasher or PasswordHasher()
         self._dummy = self.hasher.hash("not anyone's password")
         with db.transaction() as tx:
+            tx.lock_for_creating(TABLE)  # servers may start together
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS {t} ("
                 " user_id TEXT PRIMARY KEY, argon2 TEXT NOT NULL,"

@@ -33,6 +33,7 @@ class SignInThrottle:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
+            tx.lock_for_creating(TABLE)  # servers may start together
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS {t} ("
                 " subject TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",

@@ -189,13 +189,6 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
                 "case_id uuid PRIMARY KEY, key bytea NOT NULL, epoch BIGINT)"
             ).format(self.key_table)
         )
-        # A store made before keys were wrapped: its keys are plain until the
-        # next `dossier keys rotate` wraps them (epoch NULL until then).
-        self.sql_create_statements.append(
-            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS epoch BIGINT").format(
-                self.key_table
-            )
-        )
         # The plain COPY: bench/verify.py's baseline only (``chained`` False).
         self.copy_events_statement = SQL(
             "COPY {} (originator_id, originator_version, topic, state)"
@@ -347,6 +340,15 @@ class CasePostgresRecorder(PostgresChain, PostgresApplicationRecorder):
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         super()._create_table(curs)
+        # A store made before keys were wrapped: its keys are plain until the
+        # next `dossier keys rotate` wraps them (epoch NULL until then). Added
+        # only when missing: this transaction holds a share lock on the event
+        # table by now, and a registration holding the key table's row lock
+        # waits for the event table's (a deadlock; tests/integration/
+        # test_store_setup.py).
+        add_postgres_columns(
+            curs, self.datastore.schema, KEY_TABLE, ("epoch",), kind="BIGINT"
+        )
         self._chain_create(curs)
 
 

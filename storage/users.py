@@ -60,6 +60,7 @@ class UserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         with db.transaction() as tx:
+            tx.lock_for_creating(TABLE)  # servers may start together
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS {t} ("
                 " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"

@@ -37,6 +37,7 @@ class SessionStore:
         self.db = db
         self.idle_seconds = idle_seconds
         with db.transaction() as tx:
+            tx.lock_for_creating(TABLE)  # servers may start together
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS {t} ("
                 " digest TEXT PRIMARY KEY, user_id TEXT NOT NULL, csrf TEXT NOT NULL,"

@@ -42,8 +42,12 @@ def start_server(
     *,
     embedded: bool = True,
     environment: dict[str, str] | None = None,
+    tokens: dict[str, str] | None = None,
 ) -> Server:
-    tokens = staff_tokens(settings)
+    """A `dossier serve` on ``settings``'s store, answering on a free port; its
+    output in ``<data_dir>/server-<port>.log``. ``tokens``: the staff users'
+    tokens when another server on the same store made them already."""
+    tokens = staff_tokens(settings) if tokens is None else dict(tokens)
     port = free_port()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = (settings.data_dir / f"server-{port}.log").open("w")
