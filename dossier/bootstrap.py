@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -128,9 +129,18 @@ def first_keks(keks: KekFile, service: CaseService, settings: Settings) -> None:
 def setting_up(settings: Settings) -> Iterator[None]:
     """One process at a time creates the store's tables and functions: the API
     and a worker starting together on a new PostgreSQL schema would otherwise
-    race in the library's CREATE statements ("tuple concurrently updated")."""
+    race in the library's CREATE statements ("tuple concurrently updated"), and
+    on a new SQLite file in switching it to WAL mode ("database is locked": the
+    switch takes the file alone and does not wait for it). SQLite's processes
+    share one machine, so a lock file next to the database serves."""
     if not settings.uses_postgres:
-        yield  # (SQLite serialises schema changes itself)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with (settings.data_dir / "setup.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         return
     assert settings.database_url is not None
     with psycopg.connect(settings.database_url, autocommit=True) as conn:

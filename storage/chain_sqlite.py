@@ -9,6 +9,7 @@ give (the last plus one), written explicitly with their hashes.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -38,10 +39,22 @@ class ImmediateTransaction(SQLiteTransaction):
     """The library's transaction (its commit, rollback and error mapping),
     begun with the write lock."""
 
+    # Each try waits SQLite's busy timeout; nothing is done before the lock, so
+    # trying again is safe. SQLite's busy handler polls with growing sleeps, and
+    # with several writers on a loaded machine one of them can keep losing the
+    # race for a whole timeout although every hold of the lock is short.
+    attempts = 3
+
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
-        return cursor
+        for attempt in range(1, self.attempts + 1):
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return cursor
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == self.attempts:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def add_columns(c: SQLiteCursor, table: str, columns: Sequence[str]) -> None:

@@ -58,13 +58,22 @@ def test_every_event_is_processed_exactly_once_while_writers_race(
     )
     running.start()
 
+    failures: list[BaseException] = []
+
     def write(service: CaseService) -> None:
-        for _ in range(8):
-            case_id = service.register(registration(), by=INTAKE).case.id
-            service.record_prerequisite(
-                case_id, Step.SCHOOL_CONVERSATION, date(2026, 10, 1), None, by=INTAKE
-            )
-            wakeup.set()
+        try:
+            for _ in range(8):
+                case_id = service.register(registration(), by=INTAKE).case.id
+                service.record_prerequisite(
+                    case_id,
+                    Step.SCHOOL_CONVERSATION,
+                    date(2026, 10, 1),
+                    None,
+                    by=INTAKE,
+                )
+                wakeup.set()
+        except BaseException as error:
+            failures.append(error)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in writers]
     for t in threads:
@@ -76,6 +85,10 @@ def test_every_event_is_processed_exactly_once_while_writers_race(
     running.join()
     runner.catch_up()
 
+    assert failures == [], "every writer wrote all its commands"
+    # Per command pair: the counter's number, the index, the case, the step;
+    # and once, the year's counter started.
+    assert len(all_positions(reader)) == 4 * 8 * 4 + 1
     assert probe_positions(read_db, runner.version) == all_positions(reader)
     assert runner.lag().events == 0
     for service in (*writers, reader):
