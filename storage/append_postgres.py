@@ -53,11 +53,11 @@ def create_function_statement(
         "  positions bigint[];"
         "  hashes bytea[];"
         " BEGIN"
-        "  IF cardinality(k_ids) > 0 THEN"
+        "  IF k_ids IS NOT NULL THEN"
         "   INSERT INTO {keys} (case_id, key, epoch)"
         "    SELECT * FROM unnest(k_ids, k_keys, k_epochs);"
         "  END IF;"
-        "  IF cardinality(i_users) > 0 THEN"
+        "  IF i_users IS NOT NULL THEN"
         "   INSERT INTO {idempotency} SELECT * FROM unnest(i_users, i_keys,"
         "    i_fingerprints, i_resources, i_versions, i_statuses, i_created);"
         "  END IF;"
@@ -111,7 +111,7 @@ def call_arguments(
     digests: Sequence[bytes],
     keys: dict[Any, tuple[int, bytes]],
     idempotency: Sequence[tuple[Any, ...]],
-) -> list[list[Any]]:
+) -> list[list[Any] | None]:
     """The function's fifteen arrays: events, new keys, idempotency records."""
     events: list[list[Any]] = [
         [e.originator_id for e in stored_events],
@@ -120,12 +120,20 @@ def call_arguments(
         [e.state for e in stored_events],
         list(digests),
     ]
-    key_columns: list[list[Any]] = [
-        list(keys),
-        [wrapped for _epoch, wrapped in keys.values()],
-        [epoch for epoch, _wrapped in keys.values()],
-    ]
-    record_columns: list[list[Any]] = [
-        [row[i] for row in idempotency] for i in range(7)
-    ]
+    # NULL for a group a save does not carry (most saves carry neither): the
+    # function skips it, and psycopg dumps no empty list (it inspects each).
+    key_columns: list[list[Any] | None] = (
+        [
+            list(keys),
+            [wrapped for _epoch, wrapped in keys.values()],
+            [epoch for epoch, _wrapped in keys.values()],
+        ]
+        if keys
+        else [None] * 3
+    )
+    record_columns: list[list[Any] | None] = (
+        [[row[i] for row in idempotency] for i in range(7)]
+        if idempotency
+        else [None] * 7
+    )
     return [*events, *key_columns, *record_columns]
