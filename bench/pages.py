@@ -62,7 +62,7 @@ from _common import (
     tail,
     write_results,
 )
-from _corpus import Corpus
+from _corpus import CASES_VARIABLE, Corpus
 from _pages import (
     BIN,
     SIGNED_OUT,
@@ -323,10 +323,20 @@ def corpus_dataset(cases: int, root: Path) -> tuple[Dataset, Corpus]:
     return Dataset(f"corpus_{cases}", env, corpus.settings, root, facts), corpus
 
 
+# The pages' corpus: a tenth of the HTTP load's million by default (make bench's
+# quick run, DOSSIER_BENCH_CASES, takes its size instead).
+PAGES_CASES = 100_000
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="demo,corpus", help="demo, corpus")
-    parser.add_argument("--cases", type=int, default=100_000, help="corpus size")
+    parser.add_argument(
+        "--cases",
+        type=int,
+        default=int(os.environ.get(CASES_VARIABLE) or PAGES_CASES),
+        help=f"corpus size ({CASES_VARIABLE} when set, else {PAGES_CASES:,})",
+    )
     parser.add_argument("--keep-demo", action="store_true", help="keep its SQLite")
     parser.add_argument("--requests", type=int, default=100, help="per page")
     parser.add_argument("--warmup", type=int, default=5, help="rounds not counted")
