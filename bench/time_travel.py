@@ -53,6 +53,7 @@ from domain.case import Case
 from domain.service import CaseService
 from domain.values import ActivityKind, IntakeDecision, Region, Service, Step
 from domain.zone import local_date
+from dossier import collector
 from dossier.bootstrap import build_service
 from tests.support.clock import FakeClock
 from tests.support.samples import COORDINATOR, INTAKE, consultant_actor, registration
@@ -317,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also cProfile this many reads of ours of each kind",
     )
     parser.add_argument("--keep", action="store_true", help="keep the schema")
+    parser.add_argument(
+        "--default-gc",
+        action="store_true",
+        help="keep CPython's collector settings (the served processes tune them)",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
 
@@ -344,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" ({facts['snapshots']['state_bytes']:,} bytes)"
             )
             library: Repository[UUID] = Repository(service.events)
+            if not args.default_gc:
+                collector.tune()  # as `dossier serve` and `dossier worker` do
             say(f"reading: {args.reads} reads of each kind, interleaved ...")
             figures, groups, check = measure(
                 service, library, case_id, timestamps, args.reads, rng

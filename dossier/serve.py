@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.container import Container
+from dossier import collector
 from dossier.bootstrap import (
     build_read_database,
     build_service,
@@ -111,7 +112,9 @@ def app() -> FastAPI:
     configure_logging(settings.log_format)
     # Set here, in each uvicorn process: the class goes to uvicorn by name.
     HeadDeadlineProtocol.header_seconds = settings.header_timeout_seconds
-    return build_app(settings)
+    built = build_app(settings)
+    collector.tune()
+    return built
 
 
 def serve(settings: Settings) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from dossier import collector
 from dossier.bootstrap import (
     build_read_database,
     build_service,
@@ -60,6 +61,7 @@ def run_worker(
             log.warning("worker_waiting_for_store", error_type=type(error).__name__)
             if stop.wait(STARTUP_RETRY_SECONDS):
                 return
+    collector.tune()
     keys = key_maintenance(service, settings)
     keys.start()
     checkpoints = chain_checkpoints(service, settings)
