@@ -29,6 +29,7 @@ from eventsourcing.utils import Environment, EnvType
 from domain.calendar import WorkingDayCalendar
 from domain.clock import Clock
 from domain.errors import ConcurrentUpdate
+from domain.reference import ReferenceCounter
 from domain.sealing import KeyRing, SealedPersonal
 from domain.sealing_mapper import SealingMapper
 from domain.transcodings import register_domain_transcodings
@@ -71,7 +72,7 @@ class DossierApplication(Application[UUID]):
         self._registering = threading.RLock()
         # The year's reference counter as this process last saved it (under
         # ``_registering``); dropped whenever a registration fails.
-        self._counters: dict[int, Any] = {}
+        self._counters: dict[int, ReferenceCounter] = {}
         self._listeners: list[Callable[[int], None]] = []
         self._infrastructure = infrastructure
         super().__init__(env)
