@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import date
+from typing import ClassVar
 
 import pytest
 
@@ -346,3 +347,34 @@ def test_rebuild_succeeds_while_a_live_runner_and_a_writer_keep_going(
     states = {(n, v): s for n, v, _, s in positions(read_db)}
     assert states[("case_list", 2)] == "serving"
     assert live.version == 2 or live.position <= report.position
+
+
+class CommitProbe(ProbeProjection):
+    """The probe noting, in each batch, how its transaction will commit."""
+
+    seen: ClassVar[list[str]] = []
+
+    def begin_batch(self, tx: Tx) -> None:
+        found = tx.fetchall("SHOW synchronous_commit")
+        type(self).seen.append(str(found[0][0]))
+        super().begin_batch(tx)
+
+
+def test_a_batch_commits_without_waiting_for_the_disk_and_still_exactly_once(
+    service: CaseService, read_db: Database
+) -> None:
+    if read_db.dialect != "postgres":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    CommitProbe.seen.clear()
+    for _ in range(3):
+        service.register(registration(), by=INTAKE)
+    runner = ProjectionRunner(service, read_db, CommitProbe, batch_size=4)
+
+    runner.catch_up()
+
+    assert CommitProbe.seen
+    assert set(CommitProbe.seen) == {"off"}
+    assert probe_positions(read_db, runner.version) == all_positions(service)
+    # The read database's other transactions (the access log) stay durable.
+    with read_db.transaction() as tx:
+        assert tx.fetchall("SHOW synchronous_commit")[0][0] == "on"
