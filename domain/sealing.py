@@ -290,9 +290,6 @@ class SealedPersonal(Transcoding):
 
     def key(self, case_id: UUID) -> bytes | None:
         """The case's key (one being registered included); None when erased."""
-        return self._key(case_id)
-
-    def _key(self, case_id: UUID) -> bytes | None:
         pending = _pending_keys.get()
         if pending and case_id in pending:
             return pending[case_id]
@@ -309,7 +306,7 @@ class SealedPersonal(Transcoding):
         case_id = _current_case.get()
         if case_id is None:
             raise KeyMissing("personal data outside an aggregate's event")
-        key = self._key(case_id)
+        key = self.key(case_id)
         if key is None:
             raise KeyMissing(f"no key for aggregate {case_id}")
         nonce = os.urandom(NONCE_BYTES)
@@ -340,7 +337,7 @@ class SealedPersonal(Transcoding):
 
     def open(self, case_id: UUID, sealed: str) -> Personal:
         """One sealed value opened with the case's key as it is now."""
-        key = self._key(case_id)
+        key = self.key(case_id)
         return self._opened(None if key is None else AESGCM(key), case_id, sealed)
 
     @staticmethod
@@ -357,7 +354,7 @@ class SealedPersonal(Transcoding):
         ciphers = _ciphers.get()
         if ciphers is not None and case_id in ciphers:
             return ciphers[case_id]
-        key = self._key(case_id)
+        key = self.key(case_id)
         cipher = None if key is None else AESGCM(key)
         if ciphers is not None:
             ciphers[case_id] = cipher

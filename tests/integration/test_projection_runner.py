@@ -360,11 +360,11 @@ class CommitProbe(ProbeProjection):
         super().begin_batch(tx)
 
 
+# synchronous_commit is PostgreSQL's: this test runs on that store only.
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
 def test_a_batch_commits_without_waiting_for_the_disk_and_still_exactly_once(
     service: CaseService, read_db: Database
 ) -> None:
-    if read_db.dialect != "postgres":
-        pytest.skip("synchronous_commit is PostgreSQL's")
     CommitProbe.seen.clear()
     for _ in range(3):
         service.register(registration(), by=INTAKE)
